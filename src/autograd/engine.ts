@@ -1,0 +1,101 @@
+import { fmtShape } from "../core/errors.js";
+import { sameShape } from "../core/shape.js";
+import type { Tensor } from "../tensor/tensor.js";
+import { isGradEnabled, setGradEnabled } from "./grad_mode.js";
+import { Node } from "./node.js";
+
+export interface BackwardOptions {
+  retainGraph?: boolean;
+  createGraph?: boolean;
+}
+
+/** Nodes reachable from root, each after every node that feeds it a gradient. */
+function topoOrder(root: Node): Node[] {
+  const order: Node[] = [];
+  const seen = new Set<Node>([root]);
+  const stack: [Node, number][] = [[root, 0]];
+  while (stack.length) {
+    const top = stack[stack.length - 1];
+    const [node, i] = top;
+    if (i < node.next.length) {
+      top[1]++;
+      const e = node.next[i];
+      if (e instanceof Node && !seen.has(e)) {
+        seen.add(e);
+        stack.push([e, 0]);
+      }
+    } else {
+      stack.pop();
+      order.push(node);
+    }
+  }
+  return order.reverse();
+}
+
+export function runBackward(root: Tensor, gradient: Tensor, opts: BackwardOptions = {}): void {
+  if (!sameShape(gradient.shape, root.shape)) {
+    throw new Error(`backward: gradient has shape ${fmtShape(gradient.shape)} but the tensor has shape ${fmtShape(root.shape)}`);
+  }
+  const retain = opts.retainGraph ?? opts.createGraph ?? false;
+  const pass: PassState = { assigned: new Set(), storages: new Set([gradient.storage]) };
+  if (!root.gradFn) {
+    accumulateLeaf(root, gradient, pass);
+    return;
+  }
+  const prevMode = isGradEnabled();
+  setGradEnabled(opts.createGraph ?? false);
+  try {
+    const order = topoOrder(root.gradFn);
+    const grads = new Map<Node, Tensor>([[root.gradFn, gradient]]);
+    for (const node of order) {
+      const g = grads.get(node);
+      if (!g) continue;
+      grads.delete(node);
+      const fn = node.backwardFn;
+      if (!fn) {
+        throw new Error(
+          "Trying to backward through the graph a second time (or directly access saved tensors after they have " +
+            "already been freed). Specify retainGraph: true if you need to backward through the graph a second time.",
+        );
+      }
+      node.checkSaved();
+      const gins = fn(g);
+      if (!retain) node.release();
+      for (let i = 0; i < node.next.length; i++) {
+        const e = node.next[i];
+        const gi = gins[i];
+        if (!e || !gi) continue;
+        if (e instanceof Node) {
+          const prev = grads.get(e);
+          grads.set(e, prev ? prev.add(gi) : gi);
+        } else {
+          accumulateLeaf(e, gi, pass);
+        }
+      }
+    }
+  } finally {
+    setGradEnabled(prevMode);
+  }
+}
+
+/**
+ * Adds g into leaf.grad. A leaf's .grad owns its storage (later passes add into it in place), so a gradient whose
+ * storage was already handed out in this pass, or is the caller's, is copied first.
+ */
+function accumulateLeaf(leaf: Tensor, g: Tensor, pass: PassState): void {
+  if (!isGradEnabled()) g = g.detach();
+  if (g.dtype !== leaf.dtype) g = g.to(leaf.dtype);
+  if (leaf.grad) {
+    if (isGradEnabled() || pass.assigned.has(leaf)) leaf.grad = leaf.grad.add(g);
+    else leaf.grad.add_(g);
+  } else {
+    leaf.grad = pass.storages.has(g.storage) || !g.isContiguous() ? g.clone() : g;
+  }
+  pass.assigned.add(leaf);
+  pass.storages.add(leaf.grad.storage);
+}
+
+interface PassState {
+  readonly assigned: Set<Tensor>;
+  readonly storages: Set<unknown>;
+}

@@ -1,0 +1,20 @@
+// `import * as torch from "kindling"`: tensors and their functions at the top, nn / optim / utils as namespaces.
+import "./tensor/init.js";
+
+export * from "./core/dtype.js";
+export { Tensor } from "./tensor/tensor.js";
+export type { Dims, IndexSpec, KeepDim, MaxResult, Scalar, TensorOrScalar } from "./tensor/tensor.js";
+export { tensor, fromTypedArray, type TensorOptions } from "./tensor/create.js";
+export {
+  zeros, ones, full, empty, rand, randn, randint, randperm, arange, linspace, eye,
+  zerosLike, onesLike, fullLike, emptyLike, randLike, randnLike, type RandomOptions,
+} from "./tensor/factories.js";
+export { Generator, manualSeed, initialSeed, getRngState, setRngState, defaultGenerator } from "./tensor/random.js";
+export { noGrad, enableGrad, isGradEnabled, setGradEnabled } from "./autograd/grad_mode.js";
+export * from "./functions.js";
+export * as autograd from "./autograd/index.js";
+export * as cuda from "./backend/cuda.js";
+export * as backends from "./backend/public.js";
+export { device } from "./backend/public.js";
+export * as nn from "./nn/index.js";
+export * as optim from "./optim/index.js";

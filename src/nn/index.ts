@@ -1,0 +1,12 @@
+export { Module, type StateDict, type LoadResult } from "./module.js";
+export { Parameter } from "./parameter.js";
+export { Linear, Identity } from "./modules/linear.js";
+export { Conv2d } from "./modules/conv.js";
+export { MaxPool2d, AvgPool2d } from "./modules/pooling.js";
+export { ReLU, GELU, Sigmoid, Tanh, Softmax, LogSoftmax } from "./modules/activation.js";
+export { CrossEntropyLoss, NLLLoss, MSELoss, L1Loss } from "./modules/loss.js";
+export { Sequential, ModuleList } from "./modules/container.js";
+export { Flatten, Dropout, BatchNorm1d, BatchNorm2d } from "./modules/misc.js";
+export * as functional from "./functional.js";
+export * as F from "./functional.js";
+export * as init from "./init.js";

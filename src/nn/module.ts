@@ -1,0 +1,238 @@
+import { noGrad } from "../autograd/grad_mode.js";
+import { fmtShape } from "../core/errors.js";
+import type { DType } from "../core/dtype.js";
+import { sameShape } from "../core/shape.js";
+import { Tensor } from "../tensor/tensor.js";
+import { Parameter } from "./parameter.js";
+
+export type StateDict = Record<string, Tensor>;
+
+export interface LoadResult {
+  missingKeys: string[];
+  unexpectedKeys: string[];
+}
+
+interface BufferEntry {
+  tensor: Tensor | null;
+  persistent: boolean;
+}
+
+/**
+ * Base class of every layer. Submodules and Parameters assigned to fields register themselves, in declaration order,
+ * by being found among the instance's own properties (JavaScript has no __setattr__ hook); buffers are registered
+ * explicitly with registerBuffer, under PyTorch's names, so state dicts match PyTorch key for key.
+ */
+export abstract class Module {
+  training = true;
+  private readonly buffersMap = new Map<string, BufferEntry>();
+
+  abstract forward(...args: unknown[]): unknown;
+
+  /** Same as forward; the spelling for code that reads better as a call. */
+  call(...args: unknown[]): unknown {
+    return this.forward(...args);
+  }
+
+  protected registerBuffer(name: string, tensor: Tensor | null, persistent = true): void {
+    this.buffersMap.set(name, { tensor, persistent });
+  }
+
+  /** Replaces a registered buffer's tensor (e.g. after a dtype change). */
+  protected setBuffer(name: string, tensor: Tensor | null): void {
+    const e = this.buffersMap.get(name);
+    if (!e) throw new Error(`${this.constructor.name} has no buffer '${name}'`);
+    e.tensor = tensor;
+  }
+
+  protected getBuffer(name: string): Tensor | null {
+    return this.buffersMap.get(name)?.tensor ?? null;
+  }
+
+  registerModule(name: string, module: Module): void {
+    (this as unknown as Record<string, unknown>)[name] = module;
+  }
+
+  registerParameter(name: string, param: Parameter | null): void {
+    (this as unknown as Record<string, unknown>)[name] = param;
+  }
+
+  *namedChildren(): Generator<[string, Module]> {
+    for (const [k, v] of Object.entries(this)) if (v instanceof Module) yield [k, v];
+  }
+
+  children(): Module[] {
+    return [...this.namedChildren()].map(([, m]) => m);
+  }
+
+  *namedModules(prefix = ""): Generator<[string, Module]> {
+    const seen = new Set<Module>();
+    function* walk(m: Module, p: string): Generator<[string, Module]> {
+      if (seen.has(m)) return;
+      seen.add(m);
+      yield [p, m];
+      for (const [k, c] of m.namedChildren()) yield* walk(c, p ? `${p}.${k}` : k);
+    }
+    yield* walk(this, prefix);
+  }
+
+  modules(): Module[] {
+    return [...this.namedModules()].map(([, m]) => m);
+  }
+
+  *ownParameters(): Generator<[string, Parameter]> {
+    for (const [k, v] of Object.entries(this)) if (v instanceof Parameter) yield [k, v];
+  }
+
+  namedParameters(prefix = "", recurse = true): [string, Parameter][] {
+    const out: [string, Parameter][] = [];
+    const seen = new Set<Parameter>();
+    const mods: [string, Module][] = recurse ? [...this.namedModules(prefix)] : [[prefix, this]];
+    for (const [mp, m] of mods) {
+      for (const [k, p] of m.ownParameters()) {
+        if (seen.has(p)) continue;
+        seen.add(p);
+        out.push([mp ? `${mp}.${k}` : k, p]);
+      }
+    }
+    return out;
+  }
+
+  parameters(recurse = true): Parameter[] {
+    return this.namedParameters("", recurse).map(([, p]) => p);
+  }
+
+  namedBuffers(prefix = "", recurse = true): [string, Tensor][] {
+    const out: [string, Tensor][] = [];
+    const mods: [string, Module][] = recurse ? [...this.namedModules(prefix)] : [[prefix, this]];
+    for (const [mp, m] of mods) {
+      for (const [k, e] of m.buffersMap) if (e.tensor) out.push([mp ? `${mp}.${k}` : k, e.tensor]);
+    }
+    return out;
+  }
+
+  buffers(recurse = true): Tensor[] {
+    return this.namedBuffers("", recurse).map(([, b]) => b);
+  }
+
+  train(mode = true): this {
+    for (const m of this.modules()) m.training = mode;
+    return this;
+  }
+
+  eval(): this {
+    return this.train(false);
+  }
+
+  requiresGrad_(on = true): this {
+    for (const p of this.parameters()) p.requiresGrad_(on);
+    return this;
+  }
+
+  /** Clears gradients (to null by default, as PyTorch 2 does; setToNone=false zeroes them in place). */
+  zeroGrad(setToNone = true): void {
+    for (const p of this.parameters()) {
+      if (!p.grad) continue;
+      if (setToNone) p.grad = null;
+      else noGrad(() => p.grad!.zero_());
+    }
+  }
+
+  apply(fn: (m: Module) => void): this {
+    for (const c of this.children()) c.apply(fn);
+    fn(this);
+    return this;
+  }
+
+  /** Moves or casts parameters and buffers in place: `.to("cuda:0")`, `.to(torch.float64)`. */
+  to(target: string | DType | { toString(): string }): this {
+    const spec = String(target);
+    for (const m of this.modules()) {
+      for (const [k, p] of [...m.ownParameters()]) {
+        const moved = p.to(spec);
+        if (moved !== p) {
+          const np = new Parameter(moved, p.requiresGrad);
+          if (p.grad) np.grad = p.grad.to(spec);
+          (m as unknown as Record<string, unknown>)[k] = np;
+        }
+      }
+      for (const [k, e] of m.buffersMap) {
+        if (e.tensor && (e.tensor.isFloatingPoint() || !["float32", "float64"].includes(spec))) e.tensor = e.tensor.to(spec);
+        void k;
+      }
+    }
+    return this;
+  }
+
+  double(): this {
+    return this.to("float64");
+  }
+
+  float(): this {
+    return this.to("float32");
+  }
+
+  cpu(): this {
+    return this.to("cpu");
+  }
+
+  cuda(index = 0): this {
+    return this.to(`cuda:${index}`);
+  }
+
+  /** Parameters then persistent buffers, module by module, under PyTorch's key names. */
+  stateDict(o: { keepVars?: boolean } = {}): StateDict {
+    const out: StateDict = {};
+    for (const [mp, m] of this.namedModules()) {
+      const pre = mp ? `${mp}.` : "";
+      for (const [k, p] of m.ownParameters()) out[pre + k] = o.keepVars ? p : p.detach();
+      for (const [k, e] of m.buffersMap) if (e.tensor && e.persistent) out[pre + k] = o.keepVars ? e.tensor : e.tensor.detach();
+    }
+    return out;
+  }
+
+  loadStateDict(sd: StateDict, o: { strict?: boolean } = {}): LoadResult {
+    const strict = o.strict ?? true;
+    const own = this.stateDict({ keepVars: true });
+    const missingKeys = Object.keys(own).filter((k) => !(k in sd));
+    const unexpectedKeys = Object.keys(sd).filter((k) => !(k in own));
+    const errors: string[] = [];
+    if (strict && unexpectedKeys.length) errors.push(`Unexpected key(s) in state_dict: ${unexpectedKeys.map((k) => `"${k}"`).join(", ")}.`);
+    if (strict && missingKeys.length) errors.push(`Missing key(s) in state_dict: ${missingKeys.map((k) => `"${k}"`).join(", ")}.`);
+    for (const [k, dst] of Object.entries(own)) {
+      const src = sd[k];
+      if (!src) continue;
+      if (!(src instanceof Tensor)) {
+        errors.push(`While copying the parameter named "${k}", expected a Tensor but got ${typeof src}.`);
+      } else if (!sameShape(src.shape, dst.shape)) {
+        errors.push(
+          `size mismatch for ${k}: copying a param with shape ${fmtShape(src.shape)} from checkpoint, the shape in ` +
+            `current model is ${fmtShape(dst.shape)}.`,
+        );
+      }
+    }
+    if (errors.length) {
+      throw new Error(`Error(s) in loading state_dict for ${this.constructor.name}:\n\t${errors.join("\n\t")}`);
+    }
+    noGrad(() => {
+      for (const [k, dst] of Object.entries(own)) if (sd[k]) dst.copy_(sd[k]);
+    });
+    return { missingKeys, unexpectedKeys };
+  }
+
+  /** Extra text inside this module's line when printed, like PyTorch's extra_repr. */
+  extraRepr(): string {
+    return "";
+  }
+
+  toString(): string {
+    const kids = [...this.namedChildren()];
+    const head = `${this.constructor.name}(${this.extraRepr()}`;
+    if (!kids.length) return `${head})`;
+    const lines = kids.map(([k, m]) => `  (${k}): ${m.toString().split("\n").join("\n  ")}`);
+    return `${head}\n${lines.join("\n")}\n)`;
+  }
+
+  [Symbol.for("nodejs.util.inspect.custom")](): string {
+    return this.toString();
+  }
+}

@@ -1,0 +1,134 @@
+import { noGrad } from "../autograd/grad_mode.js";
+import type { Tensor } from "../tensor/tensor.js";
+import { kernelsFor } from "../tensor/dispatch.js";
+import type { Kernels } from "../ops/kernels.js";
+
+export type Hyper = Record<string, number | boolean | number[] | null>;
+
+export interface ParamGroup<H extends Hyper = Hyper> {
+  params: Tensor[];
+  options: H;
+}
+
+export type ParamState = Record<string, Tensor | number>;
+
+export interface OptimizerStateDict {
+  state: Record<number, ParamState>;
+  paramGroups: (Hyper & { params: number[] })[];
+}
+
+export type ParamsArg<H extends Hyper> = Iterable<Tensor> | { params: Iterable<Tensor>; [k: string]: unknown }[] | Partial<H>[];
+
+/**
+ * Holds parameter groups and per-parameter state. Subclasses implement stepGroup, which hands every parameter of a
+ * group to one optimizer kernel call.
+ */
+export abstract class Optimizer<H extends Hyper = Hyper> {
+  readonly paramGroups: ParamGroup<H>[] = [];
+  readonly state = new Map<Tensor, ParamState>();
+
+  protected constructor(params: ParamsArg<H>, readonly defaults: H) {
+    const list = [...(params as Iterable<unknown>)];
+    if (list.length === 0) throw new Error(`${this.constructor.name} got an empty parameter list`);
+    const isGroup = (v: unknown): v is { params: Iterable<Tensor> } => typeof v === "object" && v !== null && "params" in v && !("storage" in v);
+    if (isGroup(list[0])) for (const g of list as { params: Iterable<Tensor> }[]) this.addParamGroup(g);
+    else this.addParamGroup({ params: list as Tensor[] });
+  }
+
+  addParamGroup(group: { params: Iterable<Tensor>; [k: string]: unknown }): void {
+    const { params, ...rest } = group;
+    const ps = [...params];
+    for (const p of ps) {
+      if (!p.isLeaf) throw new Error("can't optimize a non-leaf Tensor");
+      if (this.paramGroups.some((g) => g.params.includes(p))) throw new Error("some parameters appear in more than one parameter group");
+    }
+    this.paramGroups.push({ params: ps, options: { ...this.defaults, ...(rest as Partial<H>) } as H });
+  }
+
+  zeroGrad(setToNone = true): void {
+    for (const g of this.paramGroups) {
+      for (const p of g.params) {
+        if (!p.grad) continue;
+        if (setToNone) p.grad = null;
+        else noGrad(() => p.grad!.zero_());
+      }
+    }
+  }
+
+  step(closure?: () => Tensor): Tensor | undefined {
+    const loss = closure ? closure() : undefined;
+    noGrad(() => {
+      for (const g of this.paramGroups) {
+        const ps = g.params.filter((p) => p.grad);
+        if (ps.length === 0) continue;
+        for (const p of ps) {
+          if (!p.isContiguous() || !p.grad!.isContiguous()) throw new Error(`${this.constructor.name}: parameters and gradients must be contiguous`);
+        }
+        this.stepGroup(kernelsFor(ps[0]), ps, g.options);
+        for (const p of ps) p.storage.version++;
+      }
+    });
+    return loss;
+  }
+
+  protected abstract stepGroup(k: Kernels, params: Tensor[], o: H): void;
+
+  protected paramState(p: Tensor): ParamState {
+    let s = this.state.get(p);
+    if (!s) {
+      s = {};
+      this.state.set(p, s);
+    }
+    return s;
+  }
+
+  /** Parameters are named by their index across groups, as in PyTorch. */
+  stateDict(): OptimizerStateDict {
+    const state: Record<number, ParamState> = {};
+    const paramGroups: OptimizerStateDict["paramGroups"] = [];
+    let i = 0;
+    for (const g of this.paramGroups) {
+      const ids: number[] = [];
+      for (const p of g.params) {
+        const s = this.state.get(p);
+        if (s) state[i] = Object.fromEntries(Object.entries(s).map(([k, v]) => [k, typeof v === "number" ? v : v.clone()]));
+        ids.push(i++);
+      }
+      paramGroups.push({ ...g.options, params: ids });
+    }
+    return { state, paramGroups };
+  }
+
+  loadStateDict(sd: OptimizerStateDict): void {
+    if (sd.paramGroups.length !== this.paramGroups.length) {
+      throw new Error(`loaded state dict has ${sd.paramGroups.length} parameter groups; this optimizer has ${this.paramGroups.length}`);
+    }
+    sd.paramGroups.forEach((sg, gi) => {
+      if (sg.params.length !== this.paramGroups[gi].params.length) {
+        throw new Error(`loaded state dict contains a parameter group (${gi}) that doesn't match the size of this optimizer's group`);
+      }
+    });
+    this.state.clear();
+    sd.paramGroups.forEach((sg, gi) => {
+      const g = this.paramGroups[gi];
+      const { params: ids, ...opts } = sg;
+      g.options = { ...g.options, ...opts } as H;
+      ids.forEach((id, j) => {
+        const s = sd.state[id];
+        const p = g.params[j];
+        if (!s) return;
+        const copy: ParamState = {};
+        for (const [k, v] of Object.entries(s)) {
+          if (typeof v === "number") copy[k] = v;
+          else {
+            if (v.shape.join() !== p.shape.join()) {
+              throw new Error(`optimizer state '${k}' for parameter ${id} has shape [${v.shape}] but the parameter has shape [${p.shape}]`);
+            }
+            copy[k] = v.to(p.dtype).clone();
+          }
+        }
+        this.state.set(p, copy);
+      });
+    });
+  }
+}

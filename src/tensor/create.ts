@@ -1,0 +1,116 @@
+import { assertDeviceUsable, canonicalDevice } from "../backend/device.js";
+import { Storage } from "../backend/storage.js";
+import { allocArray, arrayCtor, assertDType, castValue, type DType, type TypedArray } from "../core/dtype.js";
+import { fmtShape, opError } from "../core/errors.js";
+import { contiguousStrides, numelOf } from "../core/shape.js";
+import { Tensor } from "./tensor.js";
+
+export interface TensorOptions {
+  dtype?: DType;
+  device?: string | { toString(): string };
+  requiresGrad?: boolean;
+}
+
+export function resolveDevice(device: TensorOptions["device"]): string {
+  const d = device === undefined ? "cpu" : canonicalDevice(device);
+  if (d !== "cpu") assertDeviceUsable(d);
+  return d;
+}
+
+/** A contiguous tensor over existing storage data (no copy). */
+export function wrap(data: TypedArray, shape: readonly number[], dtype: DType, device = "cpu"): Tensor {
+  return new Tensor(new Storage(data, dtype, device), shape.slice(), contiguousStrides(shape), 0);
+}
+
+/** A new zero-filled contiguous tensor. */
+export function emptyTensor(shape: readonly number[], dtype: DType = "float32", device = "cpu"): Tensor {
+  for (const d of shape) {
+    if (!Number.isInteger(d) || d < 0) throw opError("empty", `invalid shape ${fmtShape(shape)}: sizes must be non-negative integers`);
+  }
+  return wrap(allocArray(dtype, numelOf(shape)), shape, dtype, device);
+}
+
+export function finish(t: Tensor, opts?: TensorOptions): Tensor {
+  if (opts?.requiresGrad) t.requiresGrad_(true);
+  return t;
+}
+
+function dtypeOfArray(a: TypedArray): DType {
+  if (a instanceof Float32Array) return "float32";
+  if (a instanceof Float64Array) return "float64";
+  if (a instanceof Int32Array) return "int32";
+  return "uint8";
+}
+
+/**
+ * Zero-copy tensor over a typed array (like torch.from_numpy): writes to either are seen by both. Int64 data must
+ * come as a Float64Array (kindling's int64 storage).
+ */
+export function fromTypedArray(data: TypedArray, shape?: readonly number[], dtype?: DType): Tensor {
+  const dt = dtype ?? dtypeOfArray(data);
+  if (!(data instanceof arrayCtor(dt))) {
+    throw opError("fromTypedArray", `dtype ${dt} needs a ${arrayCtor(dt).name}, got ${data.constructor.name}`);
+  }
+  const sh = shape ?? [data.length];
+  if (numelOf(sh) !== data.length) {
+    throw opError("fromTypedArray", `shape ${fmtShape(sh)} holds ${numelOf(sh)} elements but the array has ${data.length}`);
+  }
+  return wrap(data, sh, dt);
+}
+
+type Nested = number | boolean | bigint | Nested[] | TypedArray;
+
+function inferNested(data: Nested, shape: number[], depth: number, flat: number[], kind: { float: boolean; bool: boolean }): void {
+  if (Array.isArray(data)) {
+    if (shape.length === depth) shape.push(data.length);
+    else if (shape[depth] !== data.length) {
+      throw opError("tensor", `expected sequence of length ${shape[depth]} at dim ${depth} (got ${data.length})`);
+    }
+    for (const d of data) inferNested(d, shape, depth + 1, flat, kind);
+    return;
+  }
+  if (ArrayBuffer.isView(data)) {
+    inferNested(Array.from(data as TypedArray), shape, depth, flat, kind);
+    return;
+  }
+  if (shape.length !== depth) throw opError("tensor", `ragged nested sequence at dim ${depth}`);
+  if (typeof data === "boolean") {
+    flat.push(data ? 1 : 0);
+    return;
+  }
+  if (typeof data === "bigint") {
+    flat.push(Number(data));
+    kind.bool = false;
+    return;
+  }
+  if (typeof data !== "number") throw opError("tensor", `cannot make a tensor from ${typeof data}`);
+  kind.bool = false;
+  flat.push(data);
+}
+
+/**
+ * torch.tensor: copies nested arrays, numbers or typed arrays. JS numbers default to float32 (PyTorch's default
+ * dtype; pass { dtype: torch.int64 } for integer data), booleans to bool, typed arrays keep their dtype.
+ */
+export function tensor(data: Nested | Tensor, opts?: TensorOptions): Tensor {
+  if (data instanceof Tensor) return finish(data.detach().to(opts?.dtype ?? data.dtype).clone(), opts);
+  const device = resolveDevice(opts?.device);
+  let dtype = opts?.dtype;
+  if (ArrayBuffer.isView(data)) {
+    const src = data as TypedArray;
+    const dt = dtype ?? dtypeOfArray(src);
+    const out = allocArray(dt, src.length);
+    if (dt === dtypeOfArray(src) || (dt !== "bool" && dt !== "uint8" && dt !== "int32")) out.set(src);
+    else for (let i = 0; i < src.length; i++) out[i] = castValue(dt, src[i]);
+    return finish(wrap(out, [src.length], dt, device), opts);
+  }
+  const shape: number[] = [];
+  const flat: number[] = [];
+  const kind = { float: false, bool: true };
+  inferNested(data, shape, 0, flat, kind);
+  if (flat.length === 0 && shape.length === 0) kind.bool = false;
+  dtype = dtype ? assertDType(dtype) : kind.bool && flat.length > 0 ? "bool" : "float32";
+  const out = allocArray(dtype, flat.length);
+  for (let i = 0; i < flat.length; i++) out[i] = castValue(dtype, flat[i]);
+  return finish(wrap(out, shape, dtype, device), opts);
+}

@@ -1,0 +1,83 @@
+import { isGradEnabled } from "../autograd/grad_mode.js";
+import { contiguousStrides, numelOf } from "../core/shape.js";
+import { kernelsFor, needsGrad, record } from "./dispatch.js";
+import { sumTo } from "./elementwise.js";
+import { expandTo } from "./movement.js";
+import { fillNormal, fillUniform } from "./random.js";
+import type { Tensor } from "./tensor.js";
+
+function checkWritable(self: Tensor, tracked: boolean): void {
+  if (isGradEnabled() && self.requiresGrad && self.isLeaf) {
+    throw new Error(
+      "a leaf Variable that requires grad is being used in an in-place operation. Wrap parameter updates in " +
+        "torch.noGrad(() => ...), or use an out-of-place op.",
+    );
+  }
+  if (tracked && self.base !== null) {
+    throw new Error(
+      "in-place operations on views of tensors that require grad are not supported yet; use the out-of-place op " +
+        "(e.g. y = x.add(1) instead of x.add_(1))",
+    );
+  }
+}
+
+/**
+ * Runs an out-of-place op and writes its result into self. When autograd tracks it, the op reads a clone of self
+ * (nodes that saved the old self must not see the new values) and self takes over the op's history.
+ */
+export function apply<T extends Tensor>(self: T, op: (s: Tensor) => Tensor, others: (Tensor | undefined)[] = []): T {
+  const tracked = needsGrad(self, others[0], others[1]);
+  checkWritable(self, tracked);
+  const result = op(tracked ? self.clone() : self);
+  kernelsFor(self).copy(numelOf(result.shape) === numelOf(self.shape) ? result.reshape(self.shape) : expandTo(result, self.shape), self);
+  self.storage.version++;
+  if (tracked) {
+    self.gradFn = result.gradFn;
+    self.requiresGrad = result.requiresGrad;
+  }
+  return self;
+}
+
+export function fill<T extends Tensor>(self: T, value: number): T {
+  checkWritable(self, false);
+  kernelsFor(self).fill(self, value);
+  self.storage.version++;
+  if (!self.isLeaf) {
+    self.gradFn = null;
+    self.requiresGrad = false;
+  }
+  return self;
+}
+
+export function copyFrom<T extends Tensor>(self: T, src: Tensor): T {
+  const tracked = needsGrad(src) || (needsGrad(self) && !self.isLeaf);
+  checkWritable(self, tracked);
+  kernelsFor(self).copy(expandTo(src, self.shape), self);
+  self.storage.version++;
+  if (tracked) {
+    const alias = self.detach();
+    record(alias, "copy_", [src], (g) => [sumTo(g, src.shape).to(src.dtype)]);
+    self.gradFn = alias.gradFn;
+    self.requiresGrad = true;
+  }
+  return self;
+}
+
+export function uniform<T extends Tensor>(self: T, from: number, to: number): T {
+  checkWritable(self, false);
+  randomInto(self, (n) => fillUniform(n, from, to));
+  return self;
+}
+
+export function normal<T extends Tensor>(self: T, mean: number, std: number): T {
+  checkWritable(self, false);
+  randomInto(self, (n) => fillNormal(n, mean, std));
+  return self;
+}
+
+function randomInto(self: Tensor, draw: (n: number) => Float64Array): void {
+  const values = draw(numelOf(self.shape));
+  const src = { storage: { data: values }, shape: self.shape, strides: contiguousStrides(self.shape), offset: 0, dtype: "float64" as const };
+  kernelsFor(self).copy(src, self);
+  self.storage.version++;
+}

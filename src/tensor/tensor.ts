@@ -1,0 +1,499 @@
+import { runBackward, type BackwardOptions } from "../autograd/engine.js";
+import type { Node } from "../autograd/node.js";
+import { isFloating, type DType, type TypedArray } from "../core/dtype.js";
+import { opError } from "../core/errors.js";
+import { isContiguous, numelOf } from "../core/shape.js";
+import type { Storage } from "../backend/storage.js";
+import type { BinaryName } from "../ops/binary.js";
+import type { UnaryName } from "../ops/unary.js";
+import * as ew from "./elementwise.js";
+import * as fmt from "./format.js";
+import * as inplace from "./inplace.js";
+import * as la from "./linalg.js";
+import * as mv from "./movement.js";
+import * as red from "./reduce.js";
+import * as nnops from "./nn_ops.js";
+import * as conv from "./convert.js";
+
+export type Scalar = number | boolean;
+export type TensorOrScalar = Tensor | Scalar;
+export type ShapeArg = number[] | readonly number[];
+/** PyTorch's `dim` argument: one dimension or several. */
+export type Dims = number | readonly number[];
+export type IndexSpec = number | null | "..." | readonly [number | null, (number | null)?, number?] | Tensor;
+
+export interface KeepDim {
+  keepdim?: boolean;
+}
+
+export interface MaxResult {
+  values: Tensor;
+  indices: Tensor;
+  [Symbol.iterator](): Iterator<Tensor>;
+}
+
+type NestedArray = number | boolean | NestedArray[];
+
+/**
+ * A strided view over a Storage. Shape, strides and offset are plain fields (read by kernels directly); methods
+ * follow PyTorch's names, camelCased, with keyword arguments in a trailing options object.
+ */
+export class Tensor {
+  requiresGrad = false;
+  grad: Tensor | null = null;
+  gradFn: Node | null = null;
+  /** The tensor this one is a view of (null for a tensor that owns its layout). */
+  base: Tensor | null = null;
+  /** Keeps the result of .grad populated on non-leaf tensors when retainGrad() was called. */
+  retainsGrad = false;
+
+  constructor(
+    readonly storage: Storage,
+    readonly shape: number[],
+    readonly strides: number[],
+    readonly offset: number,
+  ) {}
+
+  get dtype(): DType {
+    return this.storage.dtype;
+  }
+  get device(): string {
+    return this.storage.device;
+  }
+  get isLeaf(): boolean {
+    return this.gradFn === null;
+  }
+  get ndim(): number {
+    return this.shape.length;
+  }
+  /** Gradient-free alias, like PyTorch's `.data`. */
+  get data(): Tensor {
+    return this.detach();
+  }
+  get T(): Tensor {
+    return mv.permute(this, this.shape.map((_, i) => this.shape.length - 1 - i));
+  }
+  get mT(): Tensor {
+    return this.transpose(-2, -1);
+  }
+
+  numel(): number {
+    return numelOf(this.shape);
+  }
+  dim(): number {
+    return this.shape.length;
+  }
+  size(): number[];
+  size(dim: number): number;
+  size(dim?: number): number[] | number {
+    if (dim === undefined) return this.shape.slice();
+    return this.shape[dim < 0 ? dim + this.shape.length : dim];
+  }
+  stride(): number[] {
+    return this.strides.slice();
+  }
+  elementSize(): number {
+    return this.storage.data.BYTES_PER_ELEMENT;
+  }
+  isContiguous(): boolean {
+    return isContiguous(this.shape, this.strides);
+  }
+  isFloatingPoint(): boolean {
+    return isFloating(this.dtype);
+  }
+
+  // ---- data access ----
+  item(): number {
+    if (this.numel() !== 1) throw opError("item", `a Tensor with ${this.numel()} elements cannot be converted to Scalar`);
+    return conv.item(this);
+  }
+  tolist(): NestedArray {
+    return conv.tolist(this);
+  }
+  /** The values as a fresh contiguous typed array of the tensor's dtype (int64 → Float64Array, bool → Uint8Array). */
+  toTypedArray(): TypedArray {
+    return conv.toTypedArray(this);
+  }
+  /** Zero-copy typed array when the tensor is contiguous; a copy otherwise. Writes to it bypass autograd. */
+  dataSync(): TypedArray {
+    return conv.dataSync(this);
+  }
+  toString(): string {
+    return fmt.formatTensor(this);
+  }
+  [Symbol.for("nodejs.util.inspect.custom")](): string {
+    return this.toString();
+  }
+
+  // ---- autograd ----
+  backward(gradient?: Tensor | null, opts?: BackwardOptions): void {
+    if (!this.requiresGrad) {
+      throw new Error("element 0 of tensors does not require grad and does not have a grad_fn");
+    }
+    if (!gradient) {
+      if (this.numel() !== 1) throw new Error("grad can be implicitly created only for scalar outputs");
+      gradient = conv.onesLike(this);
+    }
+    runBackward(this, gradient, opts);
+  }
+  detach(): Tensor {
+    return mv.aliasOf(this);
+  }
+  detach_(): this {
+    this.gradFn = null;
+    this.requiresGrad = false;
+    return this;
+  }
+  requiresGrad_(on = true): this {
+    if (!this.isLeaf) {
+      throw new Error(
+        "you can only change requiresGrad flags of leaf variables. If you want to use a computed variable in a " +
+          "subgraph that doesn't require differentiation use x.detach()",
+      );
+    }
+    if (on && !isFloating(this.dtype)) throw new Error(`only Tensors of floating point dtype can require gradients (got ${this.dtype})`);
+    this.requiresGrad = on;
+    return this;
+  }
+  retainGrad(): this {
+    this.retainsGrad = true;
+    return this;
+  }
+
+  // ---- conversion / copies ----
+  clone(): Tensor {
+    return conv.clone(this);
+  }
+  contiguous(): Tensor {
+    return this.isContiguous() ? this : conv.clone(this);
+  }
+  /** `.to("cpu")`, `.to("cuda:0")`, `.to(torch.float64)`, or `.to(device, dtype)`. */
+  to(target: string | DType | { toString(): string }, dtype?: DType): Tensor {
+    return conv.to(this, String(target), dtype);
+  }
+  cpu(): Tensor {
+    return this.to("cpu");
+  }
+  cuda(index = 0): Tensor {
+    return this.to(`cuda:${index}`);
+  }
+  float(): Tensor {
+    return this.to("float32");
+  }
+  double(): Tensor {
+    return this.to("float64");
+  }
+  long(): Tensor {
+    return this.to("int64");
+  }
+  int(): Tensor {
+    return this.to("int32");
+  }
+  bool(): Tensor {
+    return this.to("bool");
+  }
+  type(dtype: DType): Tensor {
+    return this.to(dtype);
+  }
+
+  // ---- elementwise ----
+  unary(op: UnaryName): Tensor {
+    return ew.unary(op, this);
+  }
+  binary(op: BinaryName, other: TensorOrScalar): Tensor {
+    return ew.binary(op, this, other);
+  }
+  add(other: TensorOrScalar, opts?: { alpha?: number }): Tensor {
+    if (opts?.alpha !== undefined && opts.alpha !== 1) other = ew.asTensor(other, this).mul(opts.alpha);
+    return ew.binary("add", this, other);
+  }
+  sub(other: TensorOrScalar, opts?: { alpha?: number }): Tensor {
+    if (opts?.alpha !== undefined && opts.alpha !== 1) other = ew.asTensor(other, this).mul(opts.alpha);
+    return ew.binary("sub", this, other);
+  }
+  mul(other: TensorOrScalar): Tensor {
+    return ew.binary("mul", this, other);
+  }
+  div(other: TensorOrScalar): Tensor {
+    return ew.binary("div", this, other);
+  }
+  pow(exponent: TensorOrScalar): Tensor {
+    return ew.binary("pow", this, exponent);
+  }
+  maximum(other: TensorOrScalar): Tensor {
+    return ew.binary("maximum", this, other);
+  }
+  minimum(other: TensorOrScalar): Tensor {
+    return ew.binary("minimum", this, other);
+  }
+  eq(other: TensorOrScalar): Tensor {
+    return ew.binary("eq", this, other);
+  }
+  ne(other: TensorOrScalar): Tensor {
+    return ew.binary("ne", this, other);
+  }
+  gt(other: TensorOrScalar): Tensor {
+    return ew.binary("gt", this, other);
+  }
+  lt(other: TensorOrScalar): Tensor {
+    return ew.binary("lt", this, other);
+  }
+  ge(other: TensorOrScalar): Tensor {
+    return ew.binary("ge", this, other);
+  }
+  le(other: TensorOrScalar): Tensor {
+    return ew.binary("le", this, other);
+  }
+  reluGrad(x: Tensor): Tensor {
+    return ew.binary("reluGrad", this, x);
+  }
+  geluGrad(x: Tensor): Tensor {
+    return ew.binary("geluGrad", this, x);
+  }
+  neg(): Tensor {
+    return ew.unary("neg", this);
+  }
+  exp(): Tensor {
+    return ew.unary("exp", this);
+  }
+  log(): Tensor {
+    return ew.unary("log", this);
+  }
+  sqrt(): Tensor {
+    return ew.unary("sqrt", this);
+  }
+  rsqrt(): Tensor {
+    return ew.unary("rsqrt", this);
+  }
+  abs(): Tensor {
+    return ew.unary("abs", this);
+  }
+  relu(): Tensor {
+    return ew.unary("relu", this);
+  }
+  gelu(): Tensor {
+    return ew.unary("gelu", this);
+  }
+  sigmoid(): Tensor {
+    return ew.unary("sigmoid", this);
+  }
+  tanh(): Tensor {
+    return ew.unary("tanh", this);
+  }
+  reciprocal(): Tensor {
+    return ew.unary("reciprocal", this);
+  }
+  square(): Tensor {
+    return ew.unary("square", this);
+  }
+  sin(): Tensor {
+    return ew.unary("sin", this);
+  }
+  cos(): Tensor {
+    return ew.unary("cos", this);
+  }
+  sign(): Tensor {
+    return ew.unary("sign", this);
+  }
+  floor(): Tensor {
+    return ew.unary("floor", this);
+  }
+  ceil(): Tensor {
+    return ew.unary("ceil", this);
+  }
+  round(): Tensor {
+    return ew.unary("round", this);
+  }
+  clamp(min?: number | null, max?: number | null): Tensor {
+    return ew.clamp(this, min ?? -Infinity, max ?? Infinity);
+  }
+  clip(min?: number | null, max?: number | null): Tensor {
+    return this.clamp(min, max);
+  }
+  where(condition: Tensor, other: TensorOrScalar): Tensor {
+    return ew.where(condition, this, other);
+  }
+  logicalNot(): Tensor {
+    return this.eq(0);
+  }
+
+  // ---- reductions ----
+  sum(dim?: Dims | null, opts?: KeepDim & { dtype?: DType }): Tensor {
+    return red.sum(this, dim, opts?.keepdim ?? false, opts?.dtype);
+  }
+  mean(dim?: Dims | null, opts?: KeepDim): Tensor {
+    return red.mean(this, dim, opts?.keepdim ?? false);
+  }
+  prod(dim?: number | null, opts?: KeepDim): Tensor {
+    return red.prod(this, dim, opts?.keepdim ?? false);
+  }
+  var(dim?: Dims | null, opts?: KeepDim & { correction?: number; unbiased?: boolean }): Tensor {
+    return red.variance(this, dim, opts?.keepdim ?? false, opts?.correction ?? (opts?.unbiased === false ? 0 : 1));
+  }
+  std(dim?: Dims | null, opts?: KeepDim & { correction?: number; unbiased?: boolean }): Tensor {
+    return this.var(dim, opts).sqrt();
+  }
+  /** max() reduces everything; max(dim) returns { values, indices } (also destructurable); max(tensor) is maximum. */
+  max(): Tensor;
+  max(dim: number, opts?: KeepDim): MaxResult;
+  max(other: Tensor): Tensor;
+  max(dim?: number | Tensor, opts?: KeepDim): Tensor | MaxResult {
+    if (dim instanceof Tensor) return this.maximum(dim);
+    return dim === undefined ? red.extremeAll(this, false) : red.extremeDim(this, dim, opts?.keepdim ?? false, false);
+  }
+  min(): Tensor;
+  min(dim: number, opts?: KeepDim): MaxResult;
+  min(other: Tensor): Tensor;
+  min(dim?: number | Tensor, opts?: KeepDim): Tensor | MaxResult {
+    if (dim instanceof Tensor) return this.minimum(dim);
+    return dim === undefined ? red.extremeAll(this, true) : red.extremeDim(this, dim, opts?.keepdim ?? false, true);
+  }
+  argmax(dim?: number | null, opts?: KeepDim): Tensor {
+    return red.argExtreme(this, dim, opts?.keepdim ?? false, false);
+  }
+  argmin(dim?: number | null, opts?: KeepDim): Tensor {
+    return red.argExtreme(this, dim, opts?.keepdim ?? false, true);
+  }
+  all(): Tensor {
+    return this.ne(0).to("float32").min().ne(0);
+  }
+  any(): Tensor {
+    return this.ne(0).to("float32").max().ne(0);
+  }
+  softmax(dim: number): Tensor {
+    return nnops.softmax(this, dim, false);
+  }
+  logSoftmax(dim: number): Tensor {
+    return nnops.softmax(this, dim, true);
+  }
+
+  // ---- linear algebra ----
+  matmul(other: Tensor): Tensor {
+    return la.matmul(this, other);
+  }
+  mm(other: Tensor): Tensor {
+    return la.mm(this, other);
+  }
+  bmm(other: Tensor): Tensor {
+    return la.bmm(this, other);
+  }
+  t(): Tensor {
+    if (this.dim() > 2) throw opError("t", `expects a tensor with <= 2 dimensions, but self is ${this.dim()}D`);
+    return this.dim() < 2 ? this : this.transpose(0, 1);
+  }
+
+  // ---- movement (views) ----
+  view(...shape: (number | ShapeArg)[]): Tensor {
+    return mv.view(this, mv.shapeArgs(shape));
+  }
+  reshape(...shape: (number | ShapeArg)[]): Tensor {
+    return mv.reshape(this, mv.shapeArgs(shape));
+  }
+  viewAs(other: Tensor): Tensor {
+    return mv.view(this, other.shape);
+  }
+  reshapeAs(other: Tensor): Tensor {
+    return mv.reshape(this, other.shape);
+  }
+  permute(...dims: (number | ShapeArg)[]): Tensor {
+    return mv.permute(this, mv.shapeArgs(dims));
+  }
+  transpose(dim0: number, dim1: number): Tensor {
+    return mv.transpose(this, dim0, dim1);
+  }
+  expand(...shape: (number | ShapeArg)[]): Tensor {
+    return mv.expand(this, mv.shapeArgs(shape));
+  }
+  expandAs(other: Tensor): Tensor {
+    return mv.expand(this, other.shape);
+  }
+  flatten(startDim = 0, endDim = -1): Tensor {
+    return mv.flatten(this, startDim, endDim);
+  }
+  unflatten(dim: number, sizes: ShapeArg): Tensor {
+    return mv.unflatten(this, dim, sizes);
+  }
+  squeeze(dim?: number): Tensor {
+    return mv.squeeze(this, dim);
+  }
+  unsqueeze(dim: number): Tensor {
+    return mv.unsqueeze(this, dim);
+  }
+  narrow(dim: number, start: number, length: number): Tensor {
+    return mv.narrow(this, dim, start, length);
+  }
+  select(dim: number, index: number): Tensor {
+    return mv.select(this, dim, index);
+  }
+  /**
+   * PyTorch indexing: `x.index(0)` is x[0], `x.index(null, 1)` is x[:, 1], `x.index([1, 3])` is x[1:3],
+   * `x.index("...", 0)` is x[..., 0], a tensor of indices selects along that dimension.
+   */
+  index(...specs: IndexSpec[]): Tensor {
+    return mv.index(this, specs);
+  }
+  /** x[i] for a single integer, like PyTorch's `labels[j]`. */
+  at(i: number): Tensor {
+    return mv.select(this, 0, i);
+  }
+  indexSelect(dim: number, index: Tensor): Tensor {
+    return mv.indexSelect(this, dim, index);
+  }
+  chunk(chunks: number, dim = 0): Tensor[] {
+    return mv.chunk(this, chunks, dim);
+  }
+  split(splitSize: number | number[], dim = 0): Tensor[] {
+    return mv.split(this, splitSize, dim);
+  }
+  repeat(...sizes: (number | ShapeArg)[]): Tensor {
+    return mv.repeat(this, mv.shapeArgs(sizes));
+  }
+
+  // ---- in place (bump the storage version so autograd notices) ----
+  add_(other: TensorOrScalar, opts?: { alpha?: number }): this {
+    return inplace.apply(this, (s) => s.add(other, opts), [asT(other)]);
+  }
+  sub_(other: TensorOrScalar, opts?: { alpha?: number }): this {
+    return inplace.apply(this, (s) => s.sub(other, opts), [asT(other)]);
+  }
+  mul_(other: TensorOrScalar): this {
+    return inplace.apply(this, (s) => s.mul(other), [asT(other)]);
+  }
+  div_(other: TensorOrScalar): this {
+    return inplace.apply(this, (s) => s.div(other), [asT(other)]);
+  }
+  clamp_(min?: number | null, max?: number | null): this {
+    return inplace.apply(this, (s) => s.clamp(min, max));
+  }
+  relu_(): this {
+    return inplace.apply(this, (s) => s.relu());
+  }
+  neg_(): this {
+    return inplace.apply(this, (s) => s.neg());
+  }
+  exp_(): this {
+    return inplace.apply(this, (s) => s.exp());
+  }
+  sqrt_(): this {
+    return inplace.apply(this, (s) => s.sqrt());
+  }
+  zero_(): this {
+    return inplace.fill(this, 0);
+  }
+  fill_(value: number): this {
+    return inplace.fill(this, value);
+  }
+  copy_(src: Tensor): this {
+    return inplace.copyFrom(this, src);
+  }
+  uniform_(from = 0, to = 1): this {
+    return inplace.uniform(this, from, to);
+  }
+  normal_(mean = 0, std = 1): this {
+    return inplace.normal(this, mean, std);
+  }
+}
+
+function asT(v: TensorOrScalar): Tensor | undefined {
+  return v instanceof Tensor ? v : undefined;
+}
