@@ -21,7 +21,7 @@ export class CifarDataError extends Error {
 }
 
 export interface CifarArrays {
-  /** N x 32 x 32 x 3 uint8, HWC like torchvision's `data`. */
+  /** N x 32 x 32 x 3 uint8, HWC like torchvision's `data` (backed by a SharedArrayBuffer). */
   data: Uint8Array;
   targets: number[];
   classes: string[];
@@ -161,7 +161,8 @@ export function readCifar10(root: string, train: boolean, layout = findCifar10(r
     return layout.layout === "bin" ? readBinBatch(file) : readPyBatch(file);
   });
   const total = batches.reduce((a, b) => a + b.labels.length, 0);
-  const data = new Uint8Array(total * RECORD);
+  // Shared memory, so DataLoader worker threads can read the images without a copy each.
+  const data = new Uint8Array(new SharedArrayBuffer(total * RECORD));
   const targets: number[] = [];
   let k = 0;
   for (const b of batches) {

@@ -1,0 +1,5 @@
+// `kindling/vision`: torchvision's datasets, transforms and utils for kindling.
+export * as datasets from "./datasets/index.js";
+export * as transforms from "./transforms/index.js";
+export * as utils from "./utils.js";
+export { encodePng, decodePng, type RawImage } from "./png.js";
