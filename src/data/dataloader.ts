@@ -1,0 +1,265 @@
+// torch.utils.data.DataLoader: batches from a dataset, in the main thread or in worker threads,
+// iterable with `for...of` and `for await...of`.
+
+import { Generator, defaultGenerator } from "../tensor/random.js";
+import { defaultCollate } from "./collate.js";
+import type { Dataset } from "./dataset.js";
+import { unpack } from "./pack.js";
+import { BatchSampler, RandomSampler, SequentialSampler, type Sampler } from "./sampler.js";
+import type { WorkerMessage } from "./worker.js";
+import { WorkerPool } from "./worker_pool.js";
+
+export interface DataLoaderOptions {
+  /** Samples per batch (default 1); null yields single samples without collation. */
+  batchSize?: number | null;
+  shuffle?: boolean;
+  sampler?: Sampler;
+  batchSampler?: Iterable<number[]> & { readonly length: number };
+  /** Worker threads (0: load in the main thread). */
+  numWorkers?: number;
+  collateFn?: (batch: unknown[]) => unknown;
+  pinMemory?: boolean;
+  dropLast?: boolean;
+  /** Milliseconds to wait for a worker's batch (0: forever). */
+  timeout?: number;
+  /** Drives shuffling and the per-batch seeds of workers; defaults to the global generator. */
+  generator?: Generator;
+  /** Tasks kept in flight per worker (default 2). */
+  prefetchFactor?: number;
+}
+
+/** Samples a worker task aims for: small batches travel in groups to spread the messaging cost. */
+const TASK_SAMPLES = 512;
+
+type Batches = Iterator<number[]>;
+
+export class DataLoader<B = any> implements Iterable<B>, AsyncIterable<B> {
+  readonly dataset: Dataset<unknown>;
+  readonly batchSize: number | null;
+  readonly numWorkers: number;
+  readonly dropLast: boolean;
+  readonly prefetchFactor: number;
+  readonly pinMemory: boolean;
+  readonly timeout: number;
+  readonly generator: Generator | undefined;
+  readonly sampler: Sampler;
+  readonly batchSampler: (Iterable<number[]> & { readonly length: number }) | null;
+  readonly collateFn: (batch: unknown[]) => unknown;
+  private readonly customCollate: boolean;
+
+  constructor(dataset: Dataset<unknown>, opts: DataLoaderOptions = {}) {
+    this.dataset = dataset;
+    this.numWorkers = opts.numWorkers ?? 0;
+    if (!Number.isInteger(this.numWorkers) || this.numWorkers < 0) {
+      throw new Error(`numWorkers option should be a non-negative integer; use numWorkers=0 to disable multiprocessing.`);
+    }
+    this.prefetchFactor = opts.prefetchFactor ?? 2;
+    if (this.prefetchFactor < 1) throw new Error("prefetchFactor must be at least 1");
+    this.pinMemory = opts.pinMemory ?? false; // CPU tensors only for now: accepted and a no-op
+    this.timeout = opts.timeout ?? 0;
+    this.generator = opts.generator;
+    this.dropLast = opts.dropLast ?? false;
+    if (opts.sampler && opts.shuffle) throw new Error("sampler option is mutually exclusive with shuffle");
+    if (opts.batchSampler) {
+      if ((opts.batchSize ?? 1) !== 1 || opts.shuffle || opts.sampler || opts.dropLast) {
+        throw new Error("batchSampler option is mutually exclusive with batchSize, shuffle, sampler, and dropLast");
+      }
+      this.batchSize = null;
+    } else {
+      this.batchSize = opts.batchSize === null ? null : opts.batchSize ?? 1;
+    }
+    this.sampler = opts.sampler ?? (opts.shuffle ? new RandomSampler(dataset, { generator: this.generator }) : new SequentialSampler(dataset));
+    this.batchSampler = opts.batchSampler ?? (this.batchSize !== null ? new BatchSampler(this.sampler, this.batchSize, this.dropLast) : null);
+    this.customCollate = opts.collateFn !== undefined;
+    this.collateFn = opts.collateFn ?? defaultCollate;
+  }
+
+  /** Number of batches (samples when batchSize is null). */
+  get length(): number {
+    return this.batchSampler ? this.batchSampler.length : this.sampler.length;
+  }
+
+  private batchIndices(): Batches {
+    if (this.batchSampler) return this.batchSampler[Symbol.iterator]();
+    const it = this.sampler[Symbol.iterator]();
+    return { next: () => { const r = it.next(); return r.done ? { done: true, value: undefined } : { done: false, value: [r.value] }; } };
+  }
+
+  private makeBatch(indices: number[]): unknown {
+    const ds = this.dataset;
+    if (this.batchSampler === null) return ds.get(indices[0]!);
+    if (!this.customCollate && ds.getBatch) {
+      const b = ds.getBatch(indices);
+      if (b !== null && b !== undefined) return b;
+    }
+    return this.collateFn(indices.map((i) => ds.get(i)));
+  }
+
+  [Symbol.iterator](): Iterator<B> {
+    return this.numWorkers === 0 ? this.iterMain() : this.iterWorkers(false);
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<B> {
+    if (this.numWorkers === 0) {
+      const it = this.iterMain();
+      return {
+        next: async () => it.next(),
+        return: async (v?: unknown) => it.return?.(v as B) ?? { done: true, value: v as B },
+      };
+    }
+    return this.iterWorkersAsync();
+  }
+
+  /**
+   * One draw per epoch from the generator, before the sampler draws (PyTorch's order): workers derive
+   * every batch's seed from it, and the shuffle order is the same whatever numWorkers is.
+   */
+  private drawBaseSeed(): number {
+    return (this.generator ?? defaultGenerator).nextUint32() >>> 11;
+  }
+
+  private *iterMain(): IterableIterator<B> {
+    this.drawBaseSeed();
+    const batches = this.batchIndices();
+    for (let r = batches.next(); !r.done; r = batches.next()) yield this.makeBatch(r.value) as B;
+  }
+
+  // ---- workers ----
+
+  private startWorkers(): { pool: WorkerPool; state: WorkerRun } {
+    const ds = this.dataset;
+    if (!ds.workerSpec) {
+      throw new Error(
+        `DataLoader(numWorkers=${this.numWorkers}): ${ds.constructor.name} can't be rebuilt in a worker thread. ` +
+          "Implement workerSpec() on the dataset (see Dataset in kindling's data module), or use numWorkers: 0.",
+      );
+    }
+    const spec = ds.workerSpec();
+    const collateInWorker = this.batchSampler !== null && !this.customCollate;
+    const base = this.drawBaseSeed();
+    const pool = new WorkerPool(this.numWorkers, spec, collateInWorker);
+    const perTask = this.batchSampler === null ? 1 : Math.max(1, Math.floor(TASK_SAMPLES / Math.max(1, this.batchSize ?? 1)));
+    return { pool, state: new WorkerRun(pool, this.batchIndices(), base, perTask, this.prefetchFactor, collateInWorker ? null : this) };
+  }
+
+  private *iterWorkers(_async: false): IterableIterator<B> {
+    const { pool, state } = this.startWorkers();
+    try {
+      for (;;) {
+        state.dispatch();
+        if (state.finished()) return;
+        let ready = state.takeReady();
+        while (ready === undefined) {
+          state.accept(pool.receiveSync(this.timeout));
+          ready = state.takeReady();
+        }
+        yield ready as B;
+      }
+    } finally {
+      pool.close();
+    }
+  }
+
+  private async *iterWorkersAsync(): AsyncGenerator<B> {
+    const { pool, state } = this.startWorkers();
+    try {
+      for (;;) {
+        state.dispatch();
+        if (state.finished()) return;
+        let ready = state.takeReady();
+        while (ready === undefined) {
+          state.accept(await pool.receive(this.timeout));
+          ready = state.takeReady();
+        }
+        yield ready as B;
+      }
+    } finally {
+      pool.close();
+    }
+  }
+
+  /** Main-thread finishing of raw samples sent by workers (custom collateFn or batchSize null). */
+  finishSamples(samples: unknown[]): unknown {
+    return this.batchSampler === null ? samples[0] : this.collateFn(samples);
+  }
+}
+
+/** Bookkeeping of one epoch over workers: task dispatch in order, results yielded in order. */
+class WorkerRun {
+  private nextTask = 0;
+  private nextBatch = 0;
+  private exhausted = false;
+  private readonly inFlight: number[];
+  private readonly results = new Map<number, unknown[]>();
+  private readonly taskWorker = new Map<number, number>();
+  private current: unknown[] = [];
+  private currentPos = 0;
+  private yieldTask = 0;
+
+  constructor(
+    private readonly pool: WorkerPool,
+    private readonly batches: Batches,
+    private readonly baseSeed: number,
+    private readonly perTask: number,
+    private readonly prefetch: number,
+    private readonly finisher: DataLoader | null,
+  ) {
+    this.inFlight = new Array<number>(pool.size).fill(0);
+  }
+
+  /** Send tasks round-robin while the next worker has room. */
+  dispatch(): void {
+    while (!this.exhausted) {
+      const w = this.nextTask % this.pool.size;
+      if (this.inFlight[w]! >= this.prefetch) return;
+      const batches: number[][] = [];
+      const seeds: number[] = [];
+      while (batches.length < this.perTask) {
+        const r = this.batches.next();
+        if (r.done) {
+          this.exhausted = true;
+          break;
+        }
+        batches.push(r.value);
+        seeds.push(this.baseSeed * 2 ** 32 + this.nextBatch++);
+      }
+      if (batches.length === 0) return;
+      const id = this.nextTask++;
+      this.taskWorker.set(id, w);
+      this.inFlight[w]!++;
+      this.pool.send(w, { id, batches, seeds });
+    }
+  }
+
+  accept(m: WorkerMessage): void {
+    if (m.type === "error") {
+      const where = m.index !== undefined ? `sample index ${m.index}` : "a batch";
+      const err = new Error(`DataLoader worker ${m.worker}: error while loading ${where}: ${m.message}`);
+      if (m.stack) err.stack = `${err.message}\n--- in the worker ---\n${m.stack}`;
+      throw err;
+    }
+    this.results.set(m.id, m.batches);
+    this.inFlight[this.taskWorker.get(m.id)!]!--;
+  }
+
+  finished(): boolean {
+    return this.exhausted && this.yieldTask === this.nextTask && this.currentPos >= this.current.length;
+  }
+
+  /** The next batch in order, or undefined while its task is still out. */
+  takeReady(): unknown | undefined {
+    if (this.currentPos >= this.current.length) {
+      const r = this.results.get(this.yieldTask);
+      if (!r) return undefined;
+      this.results.delete(this.yieldTask);
+      this.yieldTask++;
+      this.current = r;
+      this.currentPos = 0;
+      this.dispatch();
+    }
+    const packed = this.current[this.currentPos];
+    this.current[this.currentPos++] = undefined;
+    const batch = unpack(packed);
+    return this.finisher ? this.finisher.finishSamples(batch as unknown[]) : batch;
+  }
+}

@@ -1,0 +1,48 @@
+// Moving batches between threads: tensors travel as { data, shape, dtype } with their buffers in
+// the transfer list (moved, not copied); everything else is structured-cloned.
+
+import { fromTypedArray } from "../tensor/create.js";
+import { Tensor } from "../tensor/tensor.js";
+import type { DType, TypedArray } from "../core/dtype.js";
+
+interface PackedTensor {
+  __kindlingTensor: true;
+  data: TypedArray;
+  shape: number[];
+  dtype: DType;
+}
+
+function isPackedTensor(x: unknown): x is PackedTensor {
+  return typeof x === "object" && x !== null && (x as PackedTensor).__kindlingTensor === true;
+}
+
+export function pack(x: unknown, transfer: Set<ArrayBuffer>): unknown {
+  if (x instanceof Tensor) {
+    let data = x.dataSync();
+    // Only a buffer the tensor owns alone can be moved; views of shared storage are copied first.
+    const owns = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength && !(data.buffer instanceof SharedArrayBuffer);
+    if (!owns || transfer.has(data.buffer as ArrayBuffer)) data = data.slice();
+    transfer.add(data.buffer as ArrayBuffer);
+    return { __kindlingTensor: true, data, shape: x.shape.slice(), dtype: x.dtype } satisfies PackedTensor;
+  }
+  if (Array.isArray(x)) return x.map((v) => pack(v, transfer));
+  if (x instanceof Map) return new Map([...x].map(([k, v]) => [k, pack(v, transfer)]));
+  if (x !== null && typeof x === "object" && Object.getPrototypeOf(x) === Object.prototype) {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(x)) out[k] = pack(v, transfer);
+    return out;
+  }
+  return x;
+}
+
+export function unpack(x: unknown): unknown {
+  if (isPackedTensor(x)) return fromTypedArray(x.data, x.shape, x.dtype);
+  if (Array.isArray(x)) return x.map(unpack);
+  if (x instanceof Map) return new Map([...x].map(([k, v]) => [k, unpack(v)]));
+  if (x !== null && typeof x === "object" && Object.getPrototypeOf(x) === Object.prototype) {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(x)) out[k] = unpack(v);
+    return out;
+  }
+  return x;
+}
