@@ -1,0 +1,289 @@
+// The safetensors format (https://github.com/huggingface/safetensors): an 8-byte little-endian header length N, N
+// bytes of JSON header (padded with spaces to a multiple of 8), then the raw little-endian tensor bytes. Each header
+// entry is {dtype, shape, data_offsets: [begin, end]} relative to the start of the data; "__metadata__" holds a
+// string→string map. kindling's int64 tensors live in Float64Array and are converted to/from real I64 here.
+
+import * as fs from "node:fs";
+import { arrayCtor, type DType, type TypedArray } from "../core/dtype.js";
+import { wrap } from "../tensor/create.js";
+import type { Tensor } from "../tensor/tensor.js";
+import { writeFileAtomicSync } from "./atomic.js";
+
+export class SafetensorsError extends Error {
+  override name = "SafetensorsError";
+}
+
+export type Metadata = Record<string, string>;
+
+export interface Loaded {
+  tensors: Record<string, Tensor>;
+  metadata: Metadata;
+}
+
+/** Header dtype code ↔ kindling dtype for what we write. */
+const TO_CODE: Record<DType, string> = {
+  float32: "F32",
+  float64: "F64",
+  int32: "I32",
+  int64: "I64",
+  uint8: "U8",
+  bool: "BOOL",
+};
+
+/** What we read: every code we write, plus a few common PyTorch ones widened to a kindling dtype. */
+const FROM_CODE: Record<string, { dtype: DType; size: number }> = {
+  F32: { dtype: "float32", size: 4 },
+  F64: { dtype: "float64", size: 8 },
+  I32: { dtype: "int32", size: 4 },
+  I64: { dtype: "int64", size: 8 },
+  U8: { dtype: "uint8", size: 1 },
+  BOOL: { dtype: "bool", size: 1 },
+  F16: { dtype: "float32", size: 2 },
+  BF16: { dtype: "float32", size: 2 },
+  I16: { dtype: "int32", size: 2 },
+  I8: { dtype: "int32", size: 1 },
+};
+
+const ALIGN_ORDER: Record<string, number> = { F64: 8, I64: 8, F32: 4, I32: 4, U8: 1, BOOL: 1 };
+
+/** The reference implementation refuses headers over 100 MB. */
+export const MAX_HEADER_SIZE = 100_000_000;
+
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+function tensorBytes(t: Tensor): { code: string; shape: number[]; bytes: Uint8Array } {
+  const cpu = t.device === "cpu" ? t : t.cpu();
+  const code = TO_CODE[cpu.dtype];
+  const arr = cpu.dataSync();
+  let bytes: Uint8Array;
+  if (cpu.dtype === "int64") {
+    const out = new BigInt64Array(arr.length);
+    for (let i = 0; i < arr.length; i++) {
+      const v = arr[i]!;
+      out[i] = BigInt(Number.isFinite(v) ? Math.trunc(v) : 0);
+    }
+    bytes = new Uint8Array(out.buffer);
+  } else if (cpu.dtype === "bool") {
+    bytes = new Uint8Array(arr.length);
+    for (let i = 0; i < arr.length; i++) bytes[i] = arr[i] ? 1 : 0;
+  } else {
+    bytes = new Uint8Array(arr.buffer, arr.byteOffset, arr.byteLength);
+  }
+  if (!LITTLE_ENDIAN && arr.BYTES_PER_ELEMENT > 1) throw new SafetensorsError("big-endian hosts are not supported");
+  return { code, shape: cpu.shape.slice(), bytes };
+}
+
+/** The serialized pieces (header then each tensor's bytes) without concatenating them. */
+export function serializeChunks(tensors: Record<string, Tensor>, metadata?: Metadata): Uint8Array[] {
+  const entries = Object.entries(tensors).map(([name, t]) => {
+    if (name === "__metadata__") throw new SafetensorsError(`a tensor may not be named "__metadata__"`);
+    return { name, ...tensorBytes(t) };
+  });
+  // Like the reference: larger alignments first, then by name, so every tensor's data is naturally aligned.
+  entries.sort((a, b) => (ALIGN_ORDER[b.code]! - ALIGN_ORDER[a.code]!) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const header: Record<string, unknown> = {};
+  if (metadata && Object.keys(metadata).length) {
+    for (const [k, v] of Object.entries(metadata)) {
+      if (typeof v !== "string") throw new SafetensorsError(`metadata value for "${k}" must be a string, got ${typeof v}`);
+    }
+    header.__metadata__ = metadata;
+  }
+  let off = 0;
+  for (const e of entries) {
+    header[e.name] = { dtype: e.code, shape: e.shape, data_offsets: [off, off + e.bytes.length] };
+    off += e.bytes.length;
+  }
+  let json = Buffer.from(JSON.stringify(header), "utf8");
+  const pad = (8 - (json.length % 8)) % 8;
+  if (pad) json = Buffer.concat([json, Buffer.alloc(pad, 0x20)]);
+  const head = new Uint8Array(8);
+  new DataView(head.buffer).setBigUint64(0, BigInt(json.length), true);
+  return [head, new Uint8Array(json.buffer, json.byteOffset, json.length), ...entries.map((e) => e.bytes)];
+}
+
+/** safetensors.torch.save: the file's bytes. */
+export function save(tensors: Record<string, Tensor>, metadata?: Metadata): Uint8Array {
+  const chunks = serializeChunks(tensors, metadata);
+  return Buffer.concat(chunks);
+}
+
+/** safetensors.torch.save_file, written atomically (temporary file, fsync, rename). */
+export function saveFile(tensors: Record<string, Tensor>, path: string, metadata?: Metadata): void {
+  writeFileAtomicSync(path, serializeChunks(tensors, metadata));
+}
+
+interface Entry {
+  name: string;
+  code: string;
+  shape: number[];
+  begin: number;
+  end: number;
+}
+
+function half(h: number): number {
+  const s = h & 0x8000 ? -1 : 1;
+  const e = (h >> 10) & 0x1f;
+  const f = h & 0x3ff;
+  if (e === 0) return s * f * 2 ** -24;
+  if (e === 31) return f ? NaN : s * Infinity;
+  return s * (1 + f / 1024) * 2 ** (e - 15);
+}
+
+function decodeData(e: Entry, raw: Uint8Array, what: string): TypedArray {
+  const spec = FROM_CODE[e.code]!;
+  // Copy into a fresh, aligned buffer (the file buffer may be shared and arbitrarily offset).
+  // (Buffer#slice would alias, so copy explicitly.)
+  const bytes = new Uint8Array(e.end - e.begin);
+  bytes.set(raw.subarray(e.begin, e.end));
+  const n = bytes.length / spec.size;
+  const dv = new DataView(bytes.buffer);
+  switch (e.code) {
+    case "F32":
+      return new Float32Array(bytes.buffer);
+    case "F64":
+      return new Float64Array(bytes.buffer);
+    case "I32":
+      return new Int32Array(bytes.buffer);
+    case "U8":
+      return bytes;
+    case "BOOL": {
+      for (let i = 0; i < n; i++) if (bytes[i]! > 1) bytes[i] = 1;
+      return bytes;
+    }
+    case "I64": {
+      const out = new Float64Array(n);
+      for (let i = 0; i < n; i++) {
+        const v = dv.getBigInt64(i * 8, true);
+        if (v > 9007199254740991n || v < -9007199254740991n) {
+          throw new SafetensorsError(`${what}: tensor "${e.name}" holds the int64 value ${v}, beyond kindling's exact int64 range (±2^53)`);
+        }
+        out[i] = Number(v);
+      }
+      return out;
+    }
+    case "F16": {
+      const out = new Float32Array(n);
+      for (let i = 0; i < n; i++) out[i] = half(dv.getUint16(i * 2, true));
+      return out;
+    }
+    case "BF16": {
+      const out = new Float32Array(n);
+      const tmp = new DataView(new ArrayBuffer(4));
+      for (let i = 0; i < n; i++) {
+        tmp.setUint32(0, dv.getUint16(i * 2, true) << 16, true);
+        out[i] = tmp.getFloat32(0, true);
+      }
+      return out;
+    }
+    case "I16": {
+      const out = new Int32Array(n);
+      for (let i = 0; i < n; i++) out[i] = dv.getInt16(i * 2, true);
+      return out;
+    }
+    case "I8": {
+      const out = new Int32Array(n);
+      for (let i = 0; i < n; i++) out[i] = dv.getInt8(i);
+      return out;
+    }
+  }
+  throw new SafetensorsError(`${what}: unsupported dtype ${e.code}`);
+}
+
+/** Parses and validates the header; `what` names the source in errors. */
+export function readHeader(bytes: Uint8Array, what = "safetensors data"): { entries: Entry[]; metadata: Metadata; dataStart: number } {
+  const fail = (msg: string): never => {
+    throw new SafetensorsError(`${what}: ${msg}`);
+  };
+  if (bytes.length < 8) fail(`file is truncated: ${bytes.length} bytes, too short for the 8-byte header length`);
+  const n64 = new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true);
+  if (n64 > BigInt(MAX_HEADER_SIZE)) fail(`header length ${n64} exceeds the ${MAX_HEADER_SIZE}-byte limit (corrupt file?)`);
+  const n = Number(n64);
+  if (n < 2) fail(`header length ${n} is too small for a JSON object`);
+  if (8 + n > bytes.length) fail(`file is truncated: header says ${n} bytes of JSON but only ${bytes.length - 8} bytes follow`);
+  const text = Buffer.from(bytes.buffer, bytes.byteOffset + 8, n).toString("utf8");
+  if (!text.startsWith("{")) fail(`header does not start with '{' (not a safetensors file?)`);
+  let header: unknown;
+  try {
+    header = JSON.parse(text);
+  } catch (e) {
+    fail(`header is not valid JSON (${(e as Error).message})`);
+  }
+  if (typeof header !== "object" || header === null || Array.isArray(header)) fail("header is not a JSON object");
+  const dataLen = bytes.length - 8 - n;
+  const metadata: Metadata = {};
+  const entries: Entry[] = [];
+  for (const [name, v] of Object.entries(header as Record<string, unknown>)) {
+    if (name === "__metadata__") {
+      if (typeof v !== "object" || v === null || Array.isArray(v)) fail(`"__metadata__" must be an object of strings`);
+      for (const [k, s] of Object.entries(v as Record<string, unknown>)) {
+        if (typeof s !== "string") fail(`"__metadata__"."${k}" must be a string, got ${JSON.stringify(s)}`);
+        metadata[k] = s as string;
+      }
+      continue;
+    }
+    if (typeof v !== "object" || v === null || Array.isArray(v)) fail(`entry "${name}" is not an object`);
+    const o = v as Record<string, unknown>;
+    const code = o.dtype;
+    if (typeof code !== "string" || !(code in FROM_CODE)) {
+      fail(`tensor "${name}" has unsupported dtype ${JSON.stringify(code)} (supported: ${Object.keys(FROM_CODE).join(", ")})`);
+    }
+    const shape = o.shape;
+    if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
+      fail(`tensor "${name}" has an invalid shape ${JSON.stringify(shape)}`);
+    }
+    const offs = o.data_offsets;
+    if (!Array.isArray(offs) || offs.length !== 2 || !offs.every((d) => Number.isSafeInteger(d) && d >= 0)) {
+      fail(`tensor "${name}" has invalid data_offsets ${JSON.stringify(offs)}`);
+    }
+    const [begin, end] = offs as number[];
+    if (begin! > end!) fail(`tensor "${name}" has data_offsets [${begin}, ${end}] with begin after end`);
+    if (end! > dataLen) {
+      fail(`file is truncated: tensor "${name}" needs bytes [${begin}, ${end}) of the data but only ${dataLen} bytes are present`);
+    }
+    const numel = (shape as number[]).reduce((a, b) => a * b, 1);
+    const want = numel * FROM_CODE[code as string]!.size;
+    if (end! - begin! !== want) {
+      fail(`tensor "${name}" (${code} [${(shape as number[]).join(", ")}]) should take ${want} bytes but data_offsets give ${end! - begin!}`);
+    }
+    entries.push({ name, code: code as string, shape: shape as number[], begin: begin!, end: end! });
+  }
+  const sorted = [...entries].sort((a, b) => a.begin - b.begin || a.end - b.end);
+  let pos = 0;
+  for (const e of sorted) {
+    if (e.begin < pos) fail(`tensor "${e.name}" overlaps the previous tensor's data (begins at ${e.begin}, previous ends at ${pos})`);
+    if (e.begin > pos) fail(`the data has an unused gap of ${e.begin - pos} bytes before tensor "${e.name}"`);
+    pos = e.end;
+  }
+  if (pos !== dataLen) fail(`the data section has ${dataLen - pos} trailing bytes not covered by any tensor (corrupt file?)`);
+  return { entries, metadata, dataStart: 8 + n };
+}
+
+/** safetensors.torch.load: tensors (in header order) and metadata from the file's bytes. */
+export function load(bytes: Uint8Array, what = "safetensors data"): Loaded {
+  const { entries, metadata, dataStart } = readHeader(bytes, what);
+  const raw = bytes.subarray(dataStart);
+  const tensors: Record<string, Tensor> = {};
+  for (const e of entries) {
+    const dtype = FROM_CODE[e.code]!.dtype;
+    const data = decodeData(e, raw, what);
+    if (!(data instanceof arrayCtor(dtype))) throw new SafetensorsError(`${what}: internal dtype mismatch for "${e.name}"`);
+    tensors[e.name] = wrap(data, e.shape, dtype);
+  }
+  return { tensors, metadata };
+}
+
+/** safetensors.torch.load_file: tensors and metadata; any problem is a SafetensorsError naming the file. */
+export function loadFile(path: string): Loaded {
+  let bytes: Uint8Array;
+  try {
+    bytes = fs.readFileSync(path);
+  } catch (e) {
+    throw new SafetensorsError(`${path}: cannot read (${(e as Error).message})`);
+  }
+  return load(bytes, path);
+}
+
+/** Only the metadata (reads the header alone). */
+export function readMetadata(path: string): Metadata {
+  return readHeader(fs.readFileSync(path), path).metadata;
+}
