@@ -1,0 +1,107 @@
+// `npm run bench`: kindling's training-step and GEMM throughput, beside PyTorch's when /usr/bin/python3 has torch.
+// Every figure is the median of several timed runs after a warm-up. Options: --runs N, --only a,b, --no-torch.
+import { execFileSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import os from "node:os";
+import { fileURLToPath } from "node:url";
+import * as torch from "kindling";
+import { TutorialNet, airbenchFlopsPerImage, airbenchNet } from "./models.js";
+
+const args = process.argv.slice(2);
+const opt = (name: string) => (args.includes(name) ? args[args.indexOf(name) + 1] : undefined);
+const runs = Number(opt("--runs") ?? 5);
+const only = opt("--only")?.split(",");
+const want = (k: string) => !only || only.includes(k);
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+/** Median seconds per step of SGD-momentum training on random batches. */
+function trainSteps(net: torch.nn.Module, batch: number, steps: number): number {
+  const opt = new torch.optim.SGD(net.parameters(), { lr: 0.001, momentum: 0.9 });
+  const crit = new torch.nn.CrossEntropyLoss();
+  const xs = Array.from({ length: 8 }, () => torch.randn(batch, 3, 32, 32));
+  const ys = Array.from({ length: 8 }, () => torch.randint(0, 10, [batch]));
+  const run = (n: number) => {
+    for (let i = 0; i < n; i++) {
+      opt.zeroGrad();
+      const loss = crit.forward(net.forward(xs[i % 8]) as torch.Tensor, ys[i % 8]);
+      loss.backward();
+      opt.step();
+    }
+  };
+  run(Math.max(3, Math.floor(steps / 10)));
+  const times: number[] = [];
+  for (let r = 0; r < runs; r++) {
+    const t = performance.now();
+    run(steps);
+    times.push((performance.now() - t) / 1000 / steps);
+  }
+  return median(times);
+}
+
+function gemm(n: number): number {
+  const a = torch.randn(n, n);
+  const b = torch.randn(n, n);
+  a.mm(b);
+  const reps = n <= 512 ? 20 : 2;
+  const times: number[] = [];
+  for (let r = 0; r < runs; r++) {
+    const t = performance.now();
+    for (let i = 0; i < reps; i++) a.mm(b);
+    times.push((performance.now() - t) / 1000 / reps);
+  }
+  return (2 * n ** 3) / median(times) / 1e9;
+}
+
+const ours: Record<string, number> = {};
+torch.manualSeed(0);
+const backend = torch.backends.cpu.current();
+const slow = backend === "ref";
+if (want("tutorial4")) ours.tutorial_b4_ms = trainSteps(new TutorialNet(), 4, slow ? 20 : 500) * 1e3;
+if (want("tutorial128")) ours.tutorial_b128_img_s = 128 / trainSteps(new TutorialNet(), 128, slow ? 1 : 20);
+if (want("airbench") && !slow) {
+  const s = trainSteps(airbenchNet(), 128, 2);
+  ours.airbench_b128_img_s = 128 / s;
+  // Training costs about 3x the forward pass (forward, input grads, weight grads).
+  ours.airbench_gflops = (3 * airbenchFlopsPerImage() * 128) / s / 1e9;
+}
+if (want("gemm")) {
+  ours.gemm512_gflops = gemm(512);
+  if (!slow) ours.gemm2048_gflops = gemm(2048);
+}
+
+let theirs: Record<string, number> | null = null;
+const script = fileURLToPath(new URL("../../bench/torch_bench.py", import.meta.url));
+if (!args.includes("--no-torch") && existsSync("/usr/bin/python3") && existsSync(script)) {
+  try {
+    const env = { ...process.env, OMP_NUM_THREADS: String(os.availableParallelism()) };
+    const out = execFileSync("/usr/bin/python3", [script, "--runs", String(runs), ...(only ? ["--only", only.join(",")] : [])], {
+      env,
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    theirs = JSON.parse(out.trim().split("\n").pop()!);
+  } catch (e) {
+    console.log(`(PyTorch comparison skipped: ${(e as Error).message.split("\n")[0]})`);
+  }
+}
+
+const rows: [string, string, boolean][] = [
+  ["tutorial_b4_ms", "tutorial net train step, batch 4 (ms/step)", false],
+  ["tutorial_b128_img_s", "tutorial net training, batch 128 (images/s)", true],
+  ["airbench_b128_img_s", "airbench-shaped net training, batch 128 (images/s)", true],
+  ["airbench_gflops", "airbench-shaped net training (GFLOP/s achieved)", true],
+  ["gemm512_gflops", "GEMM 512^3 (GFLOP/s)", true],
+  ["gemm2048_gflops", "GEMM 2048^3 (GFLOP/s)", true],
+];
+console.log(`kindling bench: backend=${backend}, ${os.availableParallelism()} cores, median of ${runs} runs`);
+for (const [k, label, higherBetter] of rows) {
+  if (ours[k] === undefined) continue;
+  const t = theirs?.[k];
+  const ratio = t === undefined ? "" : `  PyTorch ${t.toFixed(2)}  → ${(higherBetter ? ours[k] / t : t / ours[k]).toFixed(2)}x`;
+  console.log(`${label.padEnd(52)} ${ours[k].toFixed(2).padStart(10)}${ratio}`);
+}
+if (args.includes("--json")) console.log(JSON.stringify({ backend, kindling: ours, pytorch: theirs }));

@@ -1,0 +1,84 @@
+"""The same workloads as bench/run.ts, in PyTorch, for side-by-side ratios. Prints one JSON object.
+
+Run: OMP_NUM_THREADS=<cores> /usr/bin/python3 bench/torch_bench.py [--runs N]
+"""
+import json, statistics, sys, time
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+runs = int(sys.argv[sys.argv.index("--runs") + 1]) if "--runs" in sys.argv else 5
+only = sys.argv[sys.argv.index("--only") + 1].split(",") if "--only" in sys.argv else None
+torch.manual_seed(0)
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, 6, 5)
+        self.pool = nn.MaxPool2d(2, 2)
+        self.conv2 = nn.Conv2d(6, 16, 5)
+        self.fc1 = nn.Linear(16 * 5 * 5, 120)
+        self.fc2 = nn.Linear(120, 84)
+        self.fc3 = nn.Linear(84, 10)
+
+    def forward(self, x):
+        x = self.pool(F.relu(self.conv1(x)))
+        x = self.pool(F.relu(self.conv2(x)))
+        x = x.view(-1, 16 * 5 * 5)
+        x = F.relu(self.fc1(x))
+        x = F.relu(self.fc2(x))
+        return self.fc3(x)
+
+
+def group(cin, cout):
+    return nn.Sequential(
+        nn.Conv2d(cin, cout, 3, padding=1, bias=False), nn.MaxPool2d(2), nn.BatchNorm2d(cout), nn.GELU(),
+        nn.Conv2d(cout, cout, 3, padding=1, bias=False), nn.BatchNorm2d(cout), nn.GELU())
+
+
+def airbench():
+    return nn.Sequential(nn.Conv2d(3, 24, 2), group(24, 64), group(64, 256), group(256, 256),
+                         nn.MaxPool2d(3), nn.Flatten(), nn.Linear(256, 10, bias=False))
+
+
+def train_steps(net, batch, steps, lr=0.001):
+    opt = torch.optim.SGD(net.parameters(), lr=lr, momentum=0.9)
+    crit = nn.CrossEntropyLoss()
+    xs = torch.randn(8, batch, 3, 32, 32)
+    ys = torch.randint(0, 10, (8, batch))
+    def run(n):
+        for i in range(n):
+            opt.zero_grad()
+            loss = crit(net(xs[i % 8]), ys[i % 8])
+            loss.backward()
+            opt.step()
+    run(max(3, steps // 10))
+    times = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        run(steps)
+        times.append((time.perf_counter() - t) / steps)
+    return statistics.median(times)
+
+
+out = {"threads": torch.get_num_threads(), "version": torch.__version__}
+if not only or "tutorial4" in only:
+    out["tutorial_b4_ms"] = train_steps(Net(), 4, 500) * 1e3
+if not only or "tutorial128" in only:
+    out["tutorial_b128_img_s"] = 128 / train_steps(Net(), 128, 20)
+if not only or "airbench" in only:
+    out["airbench_b128_img_s"] = 128 / train_steps(airbench(), 128, 2)
+if not only or "gemm" in only:
+    for n in (512, 2048):
+        a, b = torch.randn(n, n), torch.randn(n, n)
+        torch.mm(a, b)
+        reps = 20 if n == 512 else 2
+        times = []
+        for _ in range(runs):
+            t = time.perf_counter()
+            for _ in range(reps):
+                torch.mm(a, b)
+            times.append((time.perf_counter() - t) / reps)
+        out[f"gemm{n}_gflops"] = 2 * n ** 3 / statistics.median(times) / 1e9
+print(json.dumps(out))
