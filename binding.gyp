@@ -1,0 +1,26 @@
+{
+  "targets": [
+    {
+      "target_name": "kindling_cpu",
+      "sources": [
+        "native/cpu/binding.cc",
+        "native/cpu/threadpool.cc",
+        "native/cpu/kernels_scalar.cc",
+        "native/cpu/kernels_avx2.cc",
+        "native/cpu/kernels_avx512.cc"
+      ],
+      "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
+      "defines": ["NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_CPP_EXCEPTIONS"],
+      "cflags!": ["-fno-exceptions"],
+      "cflags_cc!": ["-fno-exceptions", "-std=gnu++17", "-std=gnu++20", "-std=c++20"],
+      "cflags": ["-O3", "-fno-math-errno", "-ffp-contract=fast", "-Wall", "-Wextra", "-fvisibility=hidden"],
+      "cflags_cc": ["-std=c++17", "-O3", "-fno-math-errno", "-ffp-contract=fast"],
+      "ldflags": ["-pthread"],
+      "xcode_settings": {
+        "GCC_ENABLE_CPP_EXCEPTIONS": "YES",
+        "CLANG_CXX_LANGUAGE_STANDARD": "c++17",
+        "OTHER_CPLUSPLUSFLAGS": ["-O3", "-fno-math-errno", "-ffp-contract=fast"]
+      }
+    }
+  ]
+}
