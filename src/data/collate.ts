@@ -49,6 +49,9 @@ export function defaultCollate(batch: readonly unknown[]): unknown {
     }
     return Array.from({ length: len }, (_, i) => defaultCollate(batch.map((b) => (b as unknown[])[i])));
   }
+  if (elem !== null && typeof elem === "object" && "width" in elem && "height" in elem && (elem as { data?: unknown }).data instanceof Uint8Array) {
+    throw new TypeError("defaultCollate: found an 8-bit image; add transforms.ToTensor() to the dataset's transform");
+  }
   if (elem instanceof Map) {
     const out = new Map<unknown, unknown>();
     for (const k of elem.keys()) out.set(k, defaultCollate(batch.map((b) => (b as Map<unknown, unknown>).get(k))));

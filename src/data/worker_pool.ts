@@ -6,7 +6,22 @@ import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from "
 import type { WorkerSpec } from "./dataset.js";
 import type { Task, WorkerInit, WorkerMessage } from "./worker.js";
 
-const WORKER_URL = new URL("./worker.js", import.meta.url);
+const WORKER_URL = new URL("./worker.js", import.meta.url).href;
+
+// A tiny CommonJS bootstrap that imports the real worker module and reports a failure to load it
+// on the port: a synchronous loop in the main thread can't see a worker's 'error' event.
+const BOOTSTRAP = `
+const { workerData } = require("node:worker_threads");
+import(workerData.entry).catch((e) => {
+  workerData.port.postMessage({ type: "error", id: -1, worker: workerData.workerId, message: "failed to start: " + (e && e.message), stack: e && e.stack });
+  const s = new Int32Array(workerData.signal);
+  Atomics.add(s, 0, 1);
+  Atomics.notify(s, 0);
+});
+`;
+
+// Flags that make sense only for the main script (node --input-type=module -e ...) break workers.
+const WORKER_EXEC_ARGV = process.execArgv.filter((a) => !a.startsWith("--input-type") && a !== "-e" && a !== "--eval");
 const POLL_MS = 100;
 
 // Atomics.waitAsync exists in Node >= 16 but is newer than the ES2022 lib this package compiles with.
@@ -25,8 +40,8 @@ export class WorkerPool {
   constructor(n: number, spec: WorkerSpec, collate: boolean) {
     for (let i = 0; i < n; i++) {
       const { port1, port2 } = new MessageChannel();
-      const init: WorkerInit = { port: port2, signal: this.signal, spec, collate, workerId: i };
-      const w = new Worker(WORKER_URL, { workerData: init, transferList: [port2] });
+      const init: WorkerInit & { entry: string } = { port: port2, signal: this.signal, spec, collate, workerId: i, entry: WORKER_URL };
+      const w = new Worker(BOOTSTRAP, { eval: true, workerData: init, transferList: [port2], execArgv: WORKER_EXEC_ARGV });
       // A loader the program forgot to finish must not keep the process alive.
       w.unref();
       w.on("error", (e) => {

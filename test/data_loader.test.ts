@@ -1,0 +1,161 @@
+// DataLoader, samplers, collate, TensorDataset and randomSplit; worker threads included.
+import test from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { DataLoader, TensorDataset, Subset, randomSplit, defaultCollate, BatchSampler, SequentialSampler, RandomSampler } from "../src/data/index.js";
+import { fromTypedArray } from "../src/tensor/create.js";
+import { Generator, manualSeed } from "../src/tensor/random.js";
+import type { Tensor } from "../src/tensor/tensor.js";
+import { BrokenSpecDataset, CountingDataset, LocalOnlyDataset } from "./helpers/data_fixtures.js";
+
+const arange = (n: number) => fromTypedArray(Float32Array.from({ length: n }, (_, i) => i), [n], "float32");
+const list = (t: Tensor) => Array.from(t.dataSync());
+
+test("TensorDataset + DataLoader: batches, length, dropLast", () => {
+  const x = fromTypedArray(Float32Array.from({ length: 20 }, (_, i) => i), [10, 2], "float32");
+  const y = fromTypedArray(Float64Array.from({ length: 10 }, (_, i) => i % 4), [10], "int64");
+  const ds = new TensorDataset(x, y);
+  assert.equal(ds.length, 10);
+  const [x3, y3] = ds.get(3);
+  assert.deepEqual(x3!.shape, [2]);
+  assert.deepEqual(list(x3!), [6, 7]);
+  assert.equal(y3!.item(), 3);
+  const loader = new DataLoader(ds, { batchSize: 4 });
+  assert.equal(loader.length, 3);
+  const batches = [...loader] as Tensor[][];
+  assert.deepEqual(batches.map((b) => b[0]!.shape), [[4, 2], [4, 2], [2, 2]]);
+  assert.deepEqual(list(batches[2]![1]!), [0, 1]);
+  assert.equal(batches[0]![1]!.dtype, "int64");
+  const dropped = new DataLoader(ds, { batchSize: 4, dropLast: true });
+  assert.equal(dropped.length, 2);
+  assert.equal([...dropped].length, 2);
+});
+
+test("shuffle is a permutation, reproducible with manualSeed or a generator", () => {
+  const ds = new TensorDataset(arange(50));
+  const epoch = (l: DataLoader) => [...l].flatMap((b) => list((b as Tensor[])[0]!));
+  const loader = new DataLoader(ds, { batchSize: 8, shuffle: true });
+  manualSeed(7);
+  const a = epoch(loader);
+  const a2 = epoch(loader);
+  manualSeed(7);
+  assert.deepEqual(epoch(loader), a);
+  assert.notDeepEqual(a2, a, "a new epoch reshuffles");
+  assert.deepEqual([...a].sort((p, q) => p - q), Array.from({ length: 50 }, (_, i) => i));
+  const g1 = new DataLoader(ds, { batchSize: 8, shuffle: true, generator: new Generator(3) });
+  const g2 = new DataLoader(ds, { batchSize: 8, shuffle: true, generator: new Generator(3) });
+  assert.deepEqual(epoch(g1), epoch(g2));
+});
+
+test("samplers", () => {
+  assert.deepEqual([...new SequentialSampler({ length: 3 })], [0, 1, 2]);
+  const r = new RandomSampler({ length: 5 }, { generator: new Generator(1) });
+  assert.deepEqual([...r].sort(), [0, 1, 2, 3, 4]);
+  const rep = [...new RandomSampler({ length: 3 }, { replacement: true, numSamples: 10, generator: new Generator(1) })];
+  assert.equal(rep.length, 10);
+  assert.ok(rep.every((i) => i >= 0 && i < 3));
+  assert.deepEqual([...new BatchSampler(new SequentialSampler({ length: 5 }), 2, false)], [[0, 1], [2, 3], [4]]);
+  assert.deepEqual([...new BatchSampler(new SequentialSampler({ length: 5 }), 2, true)], [[0, 1], [2, 3]]);
+});
+
+test("defaultCollate: tensors, numbers, nested arrays, objects", () => {
+  const b = defaultCollate([[arange(2), 1, 0.5, true, "a"], [arange(2), 2, 1.5, false, "b"]]) as unknown[];
+  assert.deepEqual((b[0] as Tensor).shape, [2, 2]);
+  assert.equal((b[1] as Tensor).dtype, "int64");
+  assert.equal((b[2] as Tensor).dtype, "float64");
+  assert.equal((b[3] as Tensor).dtype, "bool");
+  assert.deepEqual(b[4], ["a", "b"]);
+  const o = defaultCollate([{ x: 1 }, { x: 2 }]) as { x: Tensor };
+  assert.deepEqual(list(o.x), [1, 2]);
+  assert.throws(() => defaultCollate([arange(2), arange(3)]), /equal size/);
+  assert.throws(() => defaultCollate([{ width: 1, height: 1, channels: 3, data: new Uint8Array(3) }]), /add transforms\.ToTensor/);
+});
+
+test("randomSplit: counts and fractions, disjoint, reproducible", () => {
+  const ds = new TensorDataset(arange(10));
+  const [a, b] = randomSplit(ds, [7, 3], new Generator(42));
+  assert.equal(a!.length, 7);
+  assert.equal(b!.length, 3);
+  assert.ok(a instanceof Subset);
+  const all = [...a!.indices, ...b!.indices].sort((p, q) => p - q);
+  assert.deepEqual(all, Array.from({ length: 10 }, (_, i) => i));
+  const [c] = randomSplit(ds, [7, 3], new Generator(42));
+  assert.deepEqual(c!.indices, a!.indices);
+  const parts = randomSplit(ds, [0.5, 0.25, 0.25], new Generator(1));
+  assert.deepEqual(parts.map((p) => p.length), [6, 2, 2]);
+  assert.throws(() => randomSplit(ds, [5, 4]), /does not equal the length/);
+});
+
+test("workers: same batches as the main thread, in order, sync and async", async () => {
+  const ds = new CountingDataset(37);
+  const main = [...new DataLoader(ds, { batchSize: 4 })] as [Tensor, Tensor][];
+  for (const numWorkers of [1, 3]) {
+    const loader = new DataLoader(ds, { batchSize: 4, numWorkers, prefetchFactor: 1 });
+    const got = [...loader] as [Tensor, Tensor][];
+    assert.equal(got.length, 10);
+    got.forEach(([x, y], k) => {
+      assert.deepEqual(list(x), list(main[k]![0]));
+      assert.deepEqual(list(y), list(main[k]![1]));
+      assert.equal(y.dtype, "int64");
+    });
+    const asyncGot: [Tensor, Tensor][] = [];
+    for await (const b of loader) asyncGot.push(b as [Tensor, Tensor]);
+    assert.deepEqual(asyncGot.map(([x]) => list(x)), main.map(([x]) => list(x)));
+  }
+});
+
+test("workers: shuffle order matches numWorkers 0; random draws depend only on the seed", () => {
+  const ds = new CountingDataset(40, -1, true);
+  const run = (numWorkers: number) => {
+    manualSeed(11);
+    return [...new DataLoader(ds, { batchSize: 3, shuffle: true, numWorkers })].map((b) => list((b as Tensor[])[0]!));
+  };
+  const main = run(0);
+  const w1 = run(1);
+  const w3 = run(3);
+  assert.deepEqual(w1, w3, "per-batch seeds: the worker count does not change the data");
+  assert.deepEqual(run(2), w1, "reproducible");
+  // Shuffle order (the even entries hold the index) is the same with and without workers.
+  assert.deepEqual(w1.map((b) => b.filter((_, k) => k % 2 === 0)), main.map((b) => b.filter((_, k) => k % 2 === 0)));
+});
+
+test("workers: a custom collateFn runs in the main thread; batchSize null yields samples", () => {
+  const ds = new CountingDataset(5);
+  const loader = new DataLoader(ds, { batchSize: 2, numWorkers: 2, collateFn: (b) => b.length });
+  assert.deepEqual([...loader], [2, 2, 1]);
+  const single = [...new DataLoader(ds, { batchSize: null, numWorkers: 1 })] as [Tensor, number][];
+  assert.equal(single.length, 5);
+  assert.deepEqual(list(single[4]![0]), [4, 4.5]);
+  assert.equal(single[4]![1], 1);
+});
+
+test("workers: an error names the sample index; datasets without workerSpec are refused", async () => {
+  const ds = new CountingDataset(20, 13);
+  assert.throws(() => [...new DataLoader(ds, { batchSize: 4, numWorkers: 2 })], /DataLoader worker \d: error while loading sample index 13: boom at 13/);
+  await assert.rejects(async () => {
+    for await (const _ of new DataLoader(ds, { batchSize: 4, numWorkers: 2 })) void _;
+  }, /sample index 13/);
+  assert.throws(() => [...new DataLoader(new LocalOnlyDataset(), { numWorkers: 1 })], /LocalOnlyDataset can't be rebuilt in a worker thread.*workerSpec\(\)/);
+  assert.throws(() => [...new DataLoader(new BrokenSpecDataset(), { numWorkers: 1 })], /could not rebuild the dataset: .*no_such_module/);
+});
+
+test("workers shut down: no hanging process after break, error, or an abandoned iterator", () => {
+  const helper = new URL("./helpers/data_fixtures.js", import.meta.url).href;
+  const loaderUrl = new URL("../src/data/index.js", import.meta.url).href;
+  const script = `
+    import { CountingDataset } from ${JSON.stringify(helper)};
+    import { DataLoader } from ${JSON.stringify(loaderUrl)};
+    const ds = new CountingDataset(1000);
+    for (const b of new DataLoader(ds, { batchSize: 2, numWorkers: 2 })) break;
+    for await (const b of new DataLoader(ds, { batchSize: 2, numWorkers: 2 })) break;
+    try { for (const b of new DataLoader(new CountingDataset(50, 7), { batchSize: 2, numWorkers: 2 })); } catch (e) { console.log("caught", e.message.split(":")[0]); }
+    const it = new DataLoader(ds, { batchSize: 2, numWorkers: 2 })[Symbol.iterator]();
+    it.next();
+    console.log("done");
+  `;
+  const r = spawnSync(process.execPath, ["--input-type=module", "-e", script], { timeout: 20000, encoding: "utf8" });
+  assert.equal(r.error, undefined, "the child did not exit in time");
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /caught DataLoader worker \d/);
+  assert.match(r.stdout, /done/);
+});

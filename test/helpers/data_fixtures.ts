@@ -1,0 +1,41 @@
+// Datasets for the DataLoader tests that worker threads can rebuild (they import this module by URL,
+// so it must not register tests itself).
+import { Dataset, type WorkerSpec } from "../../src/data/dataset.js";
+import { fromTypedArray } from "../../src/tensor/create.js";
+import { defaultGenerator } from "../../src/tensor/random.js";
+import type { Tensor } from "../../src/tensor/tensor.js";
+
+/** Sample i is [tensor [i, i+0.5] float32, label i % 3]; throws at `failAt`; with `noisy`, adds a random draw. */
+export class CountingDataset extends Dataset<[Tensor, number]> {
+  constructor(readonly n: number, readonly failAt = -1, readonly noisy = false) {
+    super();
+  }
+  get length(): number {
+    return this.n;
+  }
+  get(i: number): [Tensor, number] {
+    if (i === this.failAt) throw new Error(`boom at ${i}`);
+    const r = this.noisy ? defaultGenerator.random() : 0;
+    return [fromTypedArray(Float32Array.from([i, i + 0.5 + r]), [2], "float32"), i % 3];
+  }
+  override workerSpec(): WorkerSpec {
+    return { module: import.meta.url, export: "CountingDataset", args: [this.n, this.failAt, this.noisy] };
+  }
+}
+
+/** A dataset without workerSpec: numWorkers > 0 must refuse it clearly. */
+export class LocalOnlyDataset extends Dataset<number> {
+  get length(): number {
+    return 4;
+  }
+  get(i: number): number {
+    return i;
+  }
+}
+
+/** Its workerSpec names a module that does not exist: the worker must report, not hang. */
+export class BrokenSpecDataset extends LocalOnlyDataset {
+  override workerSpec(): WorkerSpec {
+    return { module: new URL("./no_such_module.js", import.meta.url).href, export: "Nope", args: [] };
+  }
+}
