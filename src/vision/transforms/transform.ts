@@ -40,5 +40,14 @@ export function specOf(t: TransformLike | null | undefined): TransformSpec | nul
   if (t == null) return null;
   if (typeof t === "function") return { unsupported: `a plain function (${t.name || "anonymous"})` };
   const s = t.toSpec();
-  return s ?? { unsupported: t.constructor.name };
+  if (s) return s;
+  // Name the part that can't be described, not the Compose around it.
+  const parts = (t as { transforms?: unknown }).transforms;
+  if (Array.isArray(parts)) {
+    for (const p of parts as TransformLike[]) {
+      const ps = specOf(p);
+      if (ps && "unsupported" in ps) return ps;
+    }
+  }
+  return { unsupported: t.constructor.name };
 }
