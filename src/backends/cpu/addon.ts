@@ -8,7 +8,7 @@ import { fileURLToPath } from "node:url";
 
 type F32 = Float32Array;
 type I32 = Int32Array;
-type Flag = 0 | 1 | boolean;
+type Flag = number | boolean;
 
 /** Unary op codes for `unary` / `unaryBackward`. */
 export const UnaryOp = {
