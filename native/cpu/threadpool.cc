@@ -1,5 +1,8 @@
-// Persistent thread pool: workers spin briefly for new work, then sleep on a condition variable.
-// The calling thread always takes chunk 0, so a pool of n threads has n-1 workers.
+// Persistent thread pool. Workers spin briefly for new work, then sleep on a condition variable.
+// Work is split into chunks that threads claim dynamically (the caller included), so a worker that wakes late
+// (the machine is busy, or it was asleep) simply finds nothing left instead of stalling the caller.
+// Claiming uses one 64-bit atomic holding (job generation, chunk count, next chunk), so a late worker can never
+// claim a chunk of a job other than the one it read.
 #include <atomic>
 #include <condition_variable>
 #include <cstdlib>
@@ -13,47 +16,71 @@ namespace kd {
 
 namespace {
 
+constexpr int kIdxBits = 20;
+constexpr uint64_t kIdxMask = (1ull << kIdxBits) - 1;
+constexpr int kMaxChunks = (1 << kIdxBits) - 1;
+
+inline uint64_t pack(uint64_t gen, uint64_t nchunks, uint64_t idx) {
+  return (gen << (2 * kIdxBits)) | (nchunks << kIdxBits) | idx;
+}
+
+inline void cpu_relax() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#endif
+}
+
+thread_local int t_index = 0;
+thread_local bool t_in_parallel = false;
+
 struct Pool {
   std::vector<std::thread> workers;
   std::mutex mu;
   std::condition_variable cv;
-  std::atomic<uint64_t> generation{0};
-  std::atomic<int> pending{0};
+  std::atomic<uint64_t> state{0};  // pack(gen, nchunks, next)
+  std::atomic<int> done{0};
+  std::atomic<int> sleepers{0};
   std::atomic<bool> stop{false};
-  // current job
   RangeFn fn = nullptr;
   void* ctx = nullptr;
   i64 n = 0;
-  int chunks = 0;
-  int size = 1;  // total threads including the caller
-  std::mutex run_mu;  // one parallel_for at a time (nested calls run inline)
+  int size = 1;        // total threads including the caller
+  std::mutex run_mu;   // one parallel_for at a time; a second caller runs inline
 
-  void run_chunk(int c) {
-    i64 b = n * c / chunks, e = n * (c + 1) / chunks;
-    if (b < e) fn(ctx, b, e);
+  // Claims and runs chunks of the job whose generation is `gen`; returns when none are left.
+  void work(uint64_t gen) {
+    for (;;) {
+      uint64_t v = state.load(std::memory_order_acquire);
+      if ((v >> (2 * kIdxBits)) != gen) return;
+      uint64_t nch = (v >> kIdxBits) & kIdxMask, idx = v & kIdxMask;
+      if (idx >= nch) return;
+      if (!state.compare_exchange_weak(v, v + 1, std::memory_order_acq_rel)) continue;
+      i64 b = n * (i64)idx / (i64)nch, e = n * (i64)(idx + 1) / (i64)nch;
+      if (b < e) fn(ctx, b, e);
+      done.fetch_add(1, std::memory_order_acq_rel);
+    }
   }
 
   void worker(int id, uint64_t seen) {
     t_index = id;
     for (;;) {
-      uint64_t g;
+      uint64_t gen;
       int spins = 0;
-      while ((g = generation.load(std::memory_order_acquire)) == seen && !stop.load(std::memory_order_relaxed)) {
-        if (++spins < 20000) {
-#if defined(__x86_64__) || defined(__i386__)
-          __builtin_ia32_pause();
-#endif
+      while ((gen = state.load(std::memory_order_acquire) >> (2 * kIdxBits)) == seen) {
+        if (stop.load(std::memory_order_relaxed)) return;
+        if (++spins < 4000) {
+          cpu_relax();
           continue;
         }
         std::unique_lock<std::mutex> lk(mu);
-        cv.wait(lk, [&] { return generation.load(std::memory_order_acquire) != seen || stop.load(); });
-        break;
+        sleepers.fetch_add(1);
+        cv.wait(lk, [&] { return (state.load(std::memory_order_acquire) >> (2 * kIdxBits)) != seen || stop.load(); });
+        sleepers.fetch_sub(1);
+        spins = 0;
       }
       if (stop.load()) return;
-      g = generation.load(std::memory_order_acquire);
-      seen = g;
-      if (id < chunks) run_chunk(id);
-      pending.fetch_sub(1, std::memory_order_acq_rel);
+      seen = gen;
+      work(gen);
     }
   }
 
@@ -61,7 +88,7 @@ struct Pool {
     shutdown();
     stop = false;
     size = total < 1 ? 1 : total;
-    uint64_t g = generation.load(std::memory_order_acquire);  // read here: a late-starting worker must not miss a job
+    uint64_t g = state.load() >> (2 * kIdxBits);  // read here: a late-starting worker must not miss a job
     for (int i = 1; i < size; i++) workers.emplace_back([this, i, g] { worker(i, g); });
   }
 
@@ -74,11 +101,7 @@ struct Pool {
     for (auto& t : workers) t.join();
     workers.clear();
   }
-
-  static thread_local int t_index;
 };
-
-thread_local int Pool::t_index = 0;
 
 Pool* g_pool = nullptr;
 std::mutex g_pool_mu;
@@ -89,18 +112,16 @@ int default_threads() {
 }
 
 Pool& pool() {
+  Pool* p = __atomic_load_n(&g_pool, __ATOMIC_ACQUIRE);
+  if (p) return *p;
+  std::lock_guard<std::mutex> lk(g_pool_mu);
   if (!g_pool) {
-    std::lock_guard<std::mutex> lk(g_pool_mu);
-    if (!g_pool) {
-      Pool* p = new Pool();  // intentionally leaked: workers are detached from static destruction order
-      p->resize(default_threads());
-      g_pool = p;
-    }
+    p = new Pool();  // intentionally leaked: no teardown ordering issues at process exit
+    p->resize(default_threads());
+    __atomic_store_n(&g_pool, p, __ATOMIC_RELEASE);
   }
   return *g_pool;
 }
-
-thread_local bool t_in_parallel = false;
 
 }  // namespace
 
@@ -114,15 +135,17 @@ void set_num_threads(int n) {
   if (n != p.size) p.resize(n);
 }
 
-int thread_index() { return Pool::t_index; }
+int thread_index() { return t_index; }
 
 void parallel_for(i64 n, i64 grain, RangeFn fn, void* ctx) {
   if (n <= 0) return;
   if (grain < 1) grain = 1;
   Pool& p = pool();
   i64 chunks = n / grain;
-  if (chunks > p.size) chunks = p.size;
-  if (chunks <= 1 || t_in_parallel || Pool::t_index != 0) {
+  if (chunks > (i64)p.size * 4) chunks = (i64)p.size * 4;
+  if (chunks > n) chunks = n;
+  if (chunks > kMaxChunks) chunks = kMaxChunks;
+  if (chunks <= 1 || p.size <= 1 || t_in_parallel || t_index != 0) {
     fn(ctx, 0, n);
     return;
   }
@@ -134,21 +157,17 @@ void parallel_for(i64 n, i64 grain, RangeFn fn, void* ctx) {
   p.fn = fn;
   p.ctx = ctx;
   p.n = n;
-  p.chunks = (int)chunks;
-  p.pending.store(p.size - 1, std::memory_order_release);
-  {
+  p.done.store(0, std::memory_order_relaxed);
+  uint64_t gen = ((p.state.load(std::memory_order_relaxed) >> (2 * kIdxBits)) + 1) & ((1ull << 24) - 1);
+  p.state.store(pack(gen, (uint64_t)chunks, 0), std::memory_order_release);
+  if (p.sleepers.load(std::memory_order_acquire) > 0) {
     std::lock_guard<std::mutex> lk(p.mu);
-    p.generation.fetch_add(1, std::memory_order_acq_rel);
+    p.cv.notify_all();
   }
-  p.cv.notify_all();
   t_in_parallel = true;
-  p.run_chunk(0);
+  p.work(gen);
   t_in_parallel = false;
-  while (p.pending.load(std::memory_order_acquire) != 0) {
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_ia32_pause();
-#endif
-  }
+  while (p.done.load(std::memory_order_acquire) != (int)chunks) cpu_relax();
 }
 
 float* scratch(int slot, size_t floats) {
