@@ -119,6 +119,26 @@ test("workers: shuffle order matches numWorkers 0; random draws depend only on t
   assert.deepEqual(w1.map((b) => b.filter((_, k) => k % 2 === 0)), main.map((b) => b.filter((_, k) => k % 2 === 0)));
 });
 
+test("persistentWorkers: the same pool serves several epochs, with identical results", async () => {
+  const ds = new CountingDataset(23, -1, true);
+  const loader = new DataLoader(ds, { batchSize: 4, shuffle: true, numWorkers: 2, persistentWorkers: true });
+  const fresh = new DataLoader(ds, { batchSize: 4, shuffle: true, numWorkers: 2 });
+  try {
+    for (let epoch = 0; epoch < 3; epoch++) {
+      manualSeed(epoch);
+      const a = [...loader].map((b) => list((b as Tensor[])[0]!));
+      manualSeed(epoch);
+      const b = [...fresh].map((b) => list((b as Tensor[])[0]!));
+      assert.deepEqual(a, b);
+    }
+    let k = 0;
+    for await (const _ of loader) if (++k === 2) break; // an early break drops the pool ...
+    assert.equal([...loader].length, 6); // ... and the next epoch starts a new one
+  } finally {
+    loader.close();
+  }
+});
+
 test("workers: a custom collateFn runs in the main thread; batchSize null yields samples", () => {
   const ds = new CountingDataset(5);
   const loader = new DataLoader(ds, { batchSize: 2, numWorkers: 2, collateFn: (b) => b.length });

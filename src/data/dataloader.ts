@@ -26,6 +26,11 @@ export interface DataLoaderOptions {
   generator?: Generator;
   /** Tasks kept in flight per worker (default 2). */
   prefetchFactor?: number;
+  /**
+   * Keep the worker threads between epochs (default false, as in PyTorch). Starting workers costs
+   * some 100-200 ms per epoch; call `close()` when done (unref'd workers never hold the process).
+   */
+  persistentWorkers?: boolean;
 }
 
 /** Samples a worker task aims for: small batches travel in groups to spread the messaging cost. */
@@ -45,7 +50,9 @@ export class DataLoader<B = any> implements Iterable<B>, AsyncIterable<B> {
   readonly sampler: Sampler;
   readonly batchSampler: (Iterable<number[]> & { readonly length: number }) | null;
   readonly collateFn: (batch: unknown[]) => unknown;
+  readonly persistentWorkers: boolean;
   private readonly customCollate: boolean;
+  private pool: WorkerPool | null = null;
 
   constructor(dataset: Dataset<unknown>, opts: DataLoaderOptions = {}) {
     this.dataset = dataset;
@@ -70,6 +77,8 @@ export class DataLoader<B = any> implements Iterable<B>, AsyncIterable<B> {
     }
     this.sampler = opts.sampler ?? (opts.shuffle ? new RandomSampler(dataset, { generator: this.generator }) : new SequentialSampler(dataset));
     this.batchSampler = opts.batchSampler ?? (this.batchSize !== null ? new BatchSampler(this.sampler, this.batchSize, this.dropLast) : null);
+    this.persistentWorkers = opts.persistentWorkers ?? false;
+    if (this.persistentWorkers && this.numWorkers === 0) throw new Error("persistentWorkers option needs numWorkers > 0");
     this.customCollate = opts.collateFn !== undefined;
     this.collateFn = opts.collateFn ?? defaultCollate;
   }
@@ -137,17 +146,32 @@ export class DataLoader<B = any> implements Iterable<B>, AsyncIterable<B> {
     const spec = ds.workerSpec();
     const collateInWorker = this.batchSampler !== null && !this.customCollate;
     const base = this.drawBaseSeed();
-    const pool = new WorkerPool(this.numWorkers, spec, collateInWorker);
+    const pool = this.pool ?? new WorkerPool(this.numWorkers, spec, collateInWorker);
+    if (this.persistentWorkers) this.pool = pool;
     const perTask = this.batchSampler === null ? 1 : Math.max(1, Math.floor(TASK_SAMPLES / Math.max(1, this.batchSize ?? 1)));
     return { pool, state: new WorkerRun(pool, this.batchIndices(), base, perTask, this.prefetchFactor, collateInWorker ? null : this) };
   }
 
+  /** End an epoch's use of the pool: persistent pools stay up unless the epoch failed. */
+  private release(pool: WorkerPool, failed: boolean): void {
+    if (this.persistentWorkers && !failed) return;
+    pool.close();
+    if (this.pool === pool) this.pool = null;
+  }
+
+  /** Stop persistent workers now (they would otherwise live until the process exits). */
+  close(): void {
+    this.pool?.close();
+    this.pool = null;
+  }
+
   private *iterWorkers(_async: false): IterableIterator<B> {
     const { pool, state } = this.startWorkers();
+    let failed = true;
     try {
       for (;;) {
         state.dispatch();
-        if (state.finished()) return;
+        if (state.finished()) break;
         let ready = state.takeReady();
         while (ready === undefined) {
           state.accept(pool.receiveSync(this.timeout));
@@ -155,17 +179,19 @@ export class DataLoader<B = any> implements Iterable<B>, AsyncIterable<B> {
         }
         yield ready as B;
       }
+      failed = false;
     } finally {
-      pool.close();
+      this.release(pool, failed);
     }
   }
 
   private async *iterWorkersAsync(): AsyncGenerator<B> {
     const { pool, state } = this.startWorkers();
+    let failed = true;
     try {
       for (;;) {
         state.dispatch();
-        if (state.finished()) return;
+        if (state.finished()) break;
         let ready = state.takeReady();
         while (ready === undefined) {
           state.accept(await pool.receive(this.timeout));
@@ -173,8 +199,9 @@ export class DataLoader<B = any> implements Iterable<B>, AsyncIterable<B> {
         }
         yield ready as B;
       }
+      failed = false;
     } finally {
-      pool.close();
+      this.release(pool, failed);
     }
   }
 
@@ -186,7 +213,8 @@ export class DataLoader<B = any> implements Iterable<B>, AsyncIterable<B> {
 
 /** Bookkeeping of one epoch over workers: task dispatch in order, results yielded in order. */
 class WorkerRun {
-  private nextTask = 0;
+  private nextTask: number;
+  private readonly firstTask: number;
   private nextBatch = 0;
   private exhausted = false;
   private readonly inFlight: number[];
@@ -205,12 +233,15 @@ class WorkerRun {
     private readonly finisher: DataLoader | null,
   ) {
     this.inFlight = new Array<number>(pool.size).fill(0);
+    // Task ids continue across the epochs of a persistent pool.
+    this.firstTask = this.nextTask = pool.taskIds;
+    this.yieldTask = this.firstTask;
   }
 
   /** Send tasks round-robin while the next worker has room. */
   dispatch(): void {
     while (!this.exhausted) {
-      const w = this.nextTask % this.pool.size;
+      const w = (this.nextTask - this.firstTask) % this.pool.size;
       if (this.inFlight[w]! >= this.prefetch) return;
       const batches: number[][] = [];
       const seeds: number[] = [];
@@ -225,6 +256,7 @@ class WorkerRun {
       }
       if (batches.length === 0) return;
       const id = this.nextTask++;
+      this.pool.taskIds = this.nextTask;
       this.taskWorker.set(id, w);
       this.inFlight[w]!++;
       this.pool.send(w, { id, batches, seeds });

@@ -34,6 +34,8 @@ export class WorkerPool {
   private readonly signal = new SharedArrayBuffer(4);
   private readonly counter = new Int32Array(this.signal);
   private next = 0;
+  /** Next task id; a persistent pool keeps counting across epochs. */
+  taskIds = 0;
   private failure: Error | null = null;
   private closed = false;
 

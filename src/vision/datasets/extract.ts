@@ -4,7 +4,6 @@
 import { existsSync } from "node:fs";
 import { mkdtemp, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
-import { ReadEntry, x as tarExtract } from "tar";
 
 export class ExtractError extends Error {
   override name = "ExtractError";
@@ -26,6 +25,8 @@ export async function extractArchive(opts: ExtractOptions): Promise<string> {
   if (existsSync(dest)) {
     throw new ExtractError(`${dest} already exists but is incomplete; remove it and try again`);
   }
+  // Loaded on demand: most runs never extract, and DataLoader workers import this module's dataset.
+  const { ReadEntry, x: tarExtract } = await import("tar");
   const tmp = await mkdtemp(join(opts.root, ".extract-"));
   try {
     try {
