@@ -7,6 +7,7 @@ import * as torch from "kindling";
 import { binaryOps } from "../src/ops/binary.js";
 import { unaryOps } from "../src/ops/unary.js";
 import { assertClose, binaryOracle, hashString, rng, unaryOracle, values, arr } from "./helpers/compare.js";
+import { kernelsOf, registerCpuBackend } from "../src/backend/registry.js";
 import { BUG_RESHAPE_0D, binaryNames, cases, inputValues, makeInputs, unaryNames, type OpCase } from "./helpers/op_cases.js";
 
 type Tensor = torch.Tensor;
@@ -99,24 +100,52 @@ for (const c of cases) {
     });
   }
   for (const b of others) {
-    test(`op ${c.family}: ${c.name} [${b} vs ref]`, { todo: c.todo }, () => {
-      const prev = torch.backends.cpu.current();
-      try {
-        torch.backends.cpu.use("ref");
-        const want = evaluate(c, makeInputs(c));
-        torch.backends.cpu.use(b);
-        const got = evaluate(c, makeInputs(c));
-        compareResults(c, got, want, `${c.name} on ${b}`, tol.rtol, tol.atol);
-        if (!c.contiguousOnly && !c.ncTodo) {
-          const gotNc = evaluate(c, makeInputs(c, { nonContiguous: true }));
-          compareResults(c, gotNc, want, `${c.name} on ${b} non-contiguous`, tol.rtol, tol.atol);
-        }
-      } finally {
-        torch.backends.cpu.use(prev);
-      }
-    });
+    test(`op ${c.family}: ${c.name} [${b} vs ref]`, { todo: c.todo }, () => compareBackend(c, b));
   }
 }
+
+/** Forward and backward of a row on backend b against "ref" (contiguous and non-contiguous inputs). */
+function compareBackend(c: OpCase, b: string): void {
+  const tol = { rtol: c.rtol ?? 1e-5, atol: c.atol ?? 1e-6 };
+  const prev = torch.backends.cpu.current();
+  try {
+    torch.backends.cpu.use("ref");
+    const want = evaluate(c, makeInputs(c));
+    torch.backends.cpu.use(b);
+    const got = evaluate(c, makeInputs(c));
+    compareResults(c, got, want, `${c.name} on ${b}`, tol.rtol, tol.atol);
+    if (!c.contiguousOnly && !c.ncTodo) {
+      const gotNc = evaluate(c, makeInputs(c, { nonContiguous: true }));
+      compareResults(c, gotNc, want, `${c.name} on ${b} non-contiguous`, tol.rtol, tol.atol);
+    }
+  } finally {
+    torch.backends.cpu.use(prev);
+  }
+}
+
+test("the cross-backend harness passes an exact copy of ref and catches a wrong kernel", () => {
+  const ref = kernelsOf("ref");
+  registerCpuBackend({ name: "selftest-same", kernels: {} });
+  registerCpuBackend({
+    name: "selftest-broken",
+    kernels: {
+      unary: (op, x, out) => {
+        ref.unary(op, x, out);
+        if (op === "exp" && out.storage.data.length > 1) out.storage.data[1] *= 1.001;
+      },
+      // A backward kernel that is off only in the gradient.
+      softmaxBackward: (gy, y, gx, outer, n, inner, log) => {
+        ref.softmaxBackward(gy, y, gx, outer, n, inner, log);
+        gx.storage.data[0] += 1e-3;
+      },
+    },
+  });
+  const row = (name: string) => cases.find((k) => k.name === name)!;
+  for (const name of ["exp", "softmax [3,5] dim=1", "conv2d basic", "matmul [2,2,3]@[2,3,4]"]) compareBackend(row(name), "selftest-same");
+  assert.throws(() => compareBackend(row("exp"), "selftest-broken"), /forward/);
+  assert.throws(() => compareBackend(row("softmax [3,5] dim=1"), "selftest-broken"), /grad of input 0/);
+  assert.equal(torch.backends.cpu.current(), "ref", "the previous backend is restored after a failure");
+});
 
 /** A 0-d total that avoids sum()'s full-reduction backward (see BUG_RESHAPE_0D); used where that bug is not the subject. */
 function total(x: Tensor): Tensor {
