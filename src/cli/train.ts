@@ -1,0 +1,460 @@
+// `kindling train`: the CIFAR-10 tutorial end to end, with checkpoints, exact resume, metrics, TensorBoard events
+// and report.html.
+
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { DataLoader } from "../data/index.js";
+import { loadCheckpoint, readCheckpoint, saveCheckpoint } from "../io/checkpoint.js";
+import { saveFile } from "../io/safetensors.js";
+import { TutorialNet } from "../models/tutorial_net.js";
+import { CrossEntropyLoss } from "../nn/index.js";
+import { SGD } from "../optim/index.js";
+import { writeReport, type LossPoint, type SampleGrid } from "../report/index.js";
+import { Generator, defaultGenerator, manualSeed } from "../tensor/random.js";
+import type { Tensor } from "../tensor/tensor.js";
+import { SummaryWriter } from "../utils/tensorboard/index.js";
+import { encodePng } from "../vision/png.js";
+import { makeGrid, toImageBytes } from "../vision/utils.js";
+import type { Specs } from "./args.js";
+import { accuracyLines, evaluate, ExitError, labelsLine, Out, predictBatch, type EvalResult } from "./common.js";
+import { DataError, loadSplit, testLoader, trainLoader, type DatasetName } from "./data.js";
+import { Progress } from "./progress.js";
+
+export const TRAIN_SPECS: Specs = {
+  dataset: { kind: "string", help: "cifar10, or synthetic: a small built-in generated 10-class set (offline)", default: "cifar10", choices: ["cifar10", "synthetic"] },
+  data: { kind: "string", metavar: "DIR", help: "CIFAR-10 root (holding cifar-10-batches-py/ or -bin/)", default: "$KINDLING_DATA or ./data" },
+  download: { kind: "bool", help: "download CIFAR-10 into --data when it is missing" },
+  epochs: { kind: "int", min: 1, help: "passes over the training set", default: 2 },
+  "batch-size": { kind: "int", min: 1, help: "mini-batch size", default: 4 },
+  lr: { kind: "number", min: 0, help: "SGD learning rate", default: 0.001 },
+  momentum: { kind: "number", min: 0, help: "SGD momentum", default: 0.9 },
+  workers: { kind: "int", min: 0, help: "DataLoader worker threads", default: 2 },
+  seed: { kind: "int", min: 0, help: "random seed (weights init and shuffling)", default: "random, recorded in the checkpoint" },
+  device: { kind: "string", help: "cpu, cuda or cuda:N", default: "cpu", choices: ["cpu", "cuda", "cuda:N"] },
+  out: { kind: "string", metavar: "DIR", help: "output directory", default: "runs/<timestamp> (the checkpoint's directory with --resume)" },
+  resume: { kind: "string", metavar: "PATH", help: "continue from a checkpoint (file, or a run directory holding checkpoint.safetensors)" },
+  "log-every": { kind: "int", min: 1, help: "print the running loss every N mini-batches", default: 2000 },
+  "checkpoint-every": { kind: "int", min: 0, help: "also save a checkpoint every N steps (0: at epoch ends only)", default: 0 },
+  "train-size": { kind: "int", min: 1, help: "use only the first N training images", default: "all (synthetic: 2000)" },
+  "test-size": { kind: "int", min: 1, help: "use only the first N test images", default: "all (synthetic: 500)" },
+  "data-seed": { kind: "int", min: 0, help: "seed of the synthetic images", default: 0 },
+  report: { kind: "bool", help: "write report.html (--no-report to skip)", default: true },
+  tensorboard: { kind: "bool", help: "write TensorBoard event files (--no-tensorboard to skip)", default: true },
+  quiet: { kind: "bool", help: "print nothing but errors (and the --json summary)" },
+  json: { kind: "bool", help: "print a machine-readable summary on stdout (human lines go to stderr)" },
+  progress: { kind: "bool", help: "progress bar on TTYs, status lines otherwise (--no-progress to hide)", default: true },
+};
+
+export interface TrainConfig {
+  dataset: DatasetName;
+  data?: string;
+  download: boolean;
+  epochs: number;
+  batchSize: number;
+  lr: number;
+  momentum: number;
+  workers: number;
+  seed: number;
+  device: string;
+  out: string;
+  resume?: string;
+  logEvery: number;
+  checkpointEvery: number;
+  trainSize?: number;
+  testSize?: number;
+  dataSeed: number;
+  report: boolean;
+  tensorboard: boolean;
+  quiet: boolean;
+  json: boolean;
+  progress: boolean;
+}
+
+/** Options that decide the numbers a run computes: a resumed run takes them from its checkpoint. */
+const PINNED = ["dataset", "batchSize", "lr", "momentum", "seed", "trainSize", "testSize", "dataSeed"] as const;
+
+function timestamp(): string {
+  const d = new Date();
+  const p = (n: number) => String(n).padStart(2, "0");
+  return `${d.getFullYear()}${p(d.getMonth() + 1)}${p(d.getDate())}-${p(d.getHours())}${p(d.getMinutes())}${p(d.getSeconds())}`;
+}
+
+export function resolveConfig(o: Record<string, string | number | boolean | undefined>): TrainConfig {
+  let resume = o.resume as string | undefined;
+  let pinned: Partial<TrainConfig> = {};
+  if (resume) {
+    if (fs.existsSync(resume) && fs.statSync(resume).isDirectory()) resume = path.join(resume, "checkpoint.safetensors");
+    if (!fs.existsSync(resume)) throw new ExitError(`--resume: no checkpoint at ${resume}`, 2);
+    const ck = readCheckpoint(resume);
+    const saved = (ck.extra.config ?? {}) as Partial<TrainConfig>;
+    for (const k of PINNED) {
+      const given = o[k];
+      if (given !== undefined && saved[k] !== undefined && given !== saved[k]) {
+        throw new ExitError(`--resume: the checkpoint was trained with --${k.replace(/[A-Z]/g, (c) => "-" + c.toLowerCase())} ${saved[k]}; got ${given}`, 2);
+      }
+      (pinned as Record<string, unknown>)[k] = saved[k];
+    }
+    if (o.epochs === undefined && saved.epochs !== undefined) pinned.epochs = saved.epochs;
+    if (o.data === undefined && saved.data !== undefined) pinned.data = saved.data;
+  }
+  const pick = <T>(k: string, dflt: T): T => ((o[k] ?? (pinned as Record<string, unknown>)[k] ?? dflt) as T);
+  return {
+    dataset: pick("dataset", "cifar10"),
+    data: pick<string | undefined>("data", undefined),
+    download: pick("download", false),
+    epochs: pick("epochs", 2),
+    batchSize: pick("batchSize", 4),
+    lr: pick("lr", 0.001),
+    momentum: pick("momentum", 0.9),
+    workers: pick("workers", 2),
+    seed: pick("seed", Math.floor(Math.random() * 2 ** 31)),
+    device: pick("device", "cpu"),
+    out: (o.out as string | undefined) ?? (resume ? path.dirname(resume) : path.join("runs", timestamp())),
+    resume,
+    logEvery: pick("logEvery", 2000),
+    checkpointEvery: pick("checkpointEvery", 0),
+    trainSize: pick<number | undefined>("trainSize", undefined),
+    testSize: pick<number | undefined>("testSize", undefined),
+    dataSeed: pick("dataSeed", 0),
+    report: pick("report", true),
+    tensorboard: pick("tensorboard", true),
+    quiet: pick("quiet", false),
+    json: pick("json", false),
+    progress: pick("progress", true),
+  };
+}
+
+interface History {
+  /** Mean loss over each curve window. */
+  curve: LossPoint[];
+  runningLoss: number;
+  runningCount: number;
+  windowLoss: number;
+  windowCount: number;
+  curveEvery: number;
+  trainSeconds: number;
+}
+
+function unnormalizedGrid(images: Tensor): Tensor {
+  return makeGrid(images.div(2).add(0.5));
+}
+
+function gridPng(images: Tensor): Uint8Array {
+  return encodePng(toImageBytes(unnormalizedGrid(images)));
+}
+
+/** Keeps metrics.jsonl lines up to a global step (those logged after a checkpoint are re-logged when resuming). */
+function truncateMetrics(file: string, globalStep: number): void {
+  if (!fs.existsSync(file)) return;
+  const keep = fs
+    .readFileSync(file, "utf8")
+    .split("\n")
+    .filter((l) => {
+      if (!l.trim()) return false;
+      try {
+        const r = JSON.parse(l) as { type?: string; globalStep?: number };
+        return r.type === "train" && (r.globalStep ?? Infinity) <= globalStep;
+      } catch {
+        return false;
+      }
+    });
+  fs.writeFileSync(file, keep.map((l) => l + "\n").join(""));
+}
+
+export interface TrainSummary {
+  command: "train";
+  out: string;
+  dataset: DatasetName;
+  seed: number;
+  epochs: number;
+  steps: number;
+  resumedFrom: { epoch: number; step: number; globalStep: number } | null;
+  interrupted: boolean;
+  trainSeconds: number;
+  imagesPerSec: number;
+  finalLoss: number | null;
+  lossLog: { epoch: number; step: number; loss: number }[];
+  accuracy: number | null;
+  perClass: Record<string, number> | null;
+  peakRssMB: number;
+  files: Record<string, string>;
+}
+
+export async function train(cfg: TrainConfig): Promise<{ summary: TrainSummary; code: number }> {
+  const out = new Out(cfg.quiet, cfg.json);
+  fs.mkdirSync(cfg.out, { recursive: true });
+  const files = {
+    checkpoint: path.join(cfg.out, "checkpoint.safetensors"),
+    model: path.join(cfg.out, "model.safetensors"),
+    metrics: path.join(cfg.out, "metrics.jsonl"),
+    report: path.join(cfg.out, "report.html"),
+    trainGrid: path.join(cfg.out, "train_samples.png"),
+    testGrid: path.join(cfg.out, "test_samples.png"),
+  };
+  const device = cfg.device === "cuda" ? "cuda:0" : cfg.device;
+
+  // ---- data ----
+  const dataOpts = {
+    dataset: cfg.dataset,
+    root: cfg.data,
+    download: cfg.download,
+    trainSize: cfg.trainSize,
+    testSize: cfg.testSize,
+    dataSeed: cfg.dataSeed,
+    quiet: cfg.quiet || cfg.json,
+  };
+  const trainset = loadSplit(dataOpts, true);
+  const testset = loadSplit(dataOpts, false);
+  const classes = trainset.classes;
+
+  // ---- model, optimizer, generators ----
+  manualSeed(cfg.seed);
+  const net = new TutorialNet();
+  if (device !== "cpu") net.to(device);
+  const criterion = new CrossEntropyLoss();
+  const optimizer = new SGD(net.parameters(), { lr: cfg.lr, momentum: cfg.momentum });
+  const loaderGen = new Generator(cfg.seed + 1);
+  const loader = trainLoader(trainset, cfg.batchSize, cfg.workers, loaderGen);
+  const stepsPerEpoch = loader.length;
+  let startEpoch = 0;
+  let skip = 0;
+  let globalStep = 0;
+  let resumedFrom: TrainSummary["resumedFrom"] = null;
+  const hist: History = {
+    curve: [],
+    runningLoss: 0,
+    runningCount: 0,
+    windowLoss: 0,
+    windowCount: 0,
+    curveEvery: Math.max(1, Math.round((stepsPerEpoch * cfg.epochs) / 250)),
+    trainSeconds: 0,
+  };
+  let lossLog: TrainSummary["lossLog"] = [];
+  if (cfg.resume) {
+    const info = loadCheckpoint(cfg.resume, { model: net, optimizer, loaderGenerator: loaderGen });
+    startEpoch = info.epoch;
+    skip = info.step;
+    globalStep = info.globalStep;
+    Object.assign(hist, info.extra.history ?? {});
+    lossLog = (info.extra.lossLog as TrainSummary["lossLog"]) ?? [];
+    resumedFrom = { epoch: info.epoch, step: info.step, globalStep: info.globalStep };
+    truncateMetrics(files.metrics, globalStep);
+    out.line(`Resuming from ${cfg.resume}: epoch ${info.epoch + 1}, step ${info.step} (global step ${info.globalStep})`);
+  } else if (fs.existsSync(files.metrics)) {
+    fs.rmSync(files.metrics);
+  }
+
+  const tb = cfg.tensorboard ? new SummaryWriter(cfg.out, resumedFrom ? { purgeStep: globalStep + 1 } : {}) : null;
+  const metric = (rec: Record<string, unknown>): void => fs.appendFileSync(files.metrics, JSON.stringify(rec) + "\n");
+
+  // ---- a look at the training images (own generator: does not disturb the training order) ----
+  const samples: SampleGrid[] = [];
+  {
+    const preview = new DataLoader(trainset, { batchSize: cfg.batchSize, shuffle: true, generator: new Generator(cfg.seed + 2) });
+    const first = preview[Symbol.iterator]().next();
+    if (!first.done) {
+      const [images, labels] = first.value as [Tensor, Tensor];
+      const names = Array.from(labels.toTypedArray(), (l) => classes[l]!);
+      const png = gridPng(images);
+      fs.writeFileSync(files.trainGrid, png);
+      tb?.addImage("train/samples", unnormalizedGrid(images), globalStep);
+      samples.push({ title: "Training images", png, truth: names });
+      out.line(labelsLine(classes, labels.toTypedArray()));
+    }
+  }
+
+  // ---- training ----
+  const progress = new Progress(out.humanStream, cfg.progress && !cfg.quiet, out.humanStream.isTTY ? 100 : 10_000);
+  let stop: "requested" | null = null;
+  let interrupted = false;
+  const onSignal = (sig: NodeJS.Signals): void => {
+    if (stop) {
+      process.stderr.write(`\n${sig} again: exiting without saving\n`);
+      process.exit(130);
+    }
+    stop = "requested";
+    progress.clear();
+    process.stderr.write(`\n${sig}: finishing this step, saving a checkpoint, then exiting (press Ctrl-C again to quit now)\n`);
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+
+  const priorSeconds = hist.trainSeconds;
+  const checkpoint = (epoch: number, step: number, loaderState: number[]): void => {
+    const history = { ...hist, trainSeconds: priorSeconds + (performance.now() - t0) / 1000 };
+    saveCheckpoint(files.checkpoint, {
+      model: net,
+      optimizer,
+      epoch,
+      step,
+      globalStep,
+      rng: { torch: defaultGenerator.getState(), loader: loaderState },
+      extra: { config: cfg, classes, history, lossLog },
+    });
+  };
+
+  const totalSteps = stepsPerEpoch * cfg.epochs;
+  const t0 = performance.now();
+  let lastYield = Date.now();
+  const stepsAtStart = globalStep;
+  let epochStartState = loaderGen.getState();
+  for (let epoch = startEpoch; epoch < cfg.epochs && !stop; epoch++) {
+    epochStartState = loaderGen.getState();
+    let i = 0;
+    const epochT0 = performance.now();
+    for await (const [inputs0, labels0] of loader) {
+      if (i < skip) {
+        i++;
+        continue;
+      }
+      const inputs = device === "cpu" ? inputs0 : inputs0.to(device);
+      const labels = device === "cpu" ? labels0 : labels0.to(device);
+      optimizer.zeroGrad();
+      const outputs = net.forward(inputs);
+      const loss = criterion.forward(outputs, labels);
+      loss.backward();
+      optimizer.step();
+      const l = loss.item();
+      i++;
+      globalStep++;
+      hist.runningLoss += l;
+      hist.runningCount++;
+      hist.windowLoss += l;
+      hist.windowCount++;
+      if (i % cfg.logEvery === 0) {
+        const avg = hist.runningLoss / cfg.logEvery;
+        progress.clear();
+        out.line(`[${epoch + 1}, ${String(i).padStart(5)}] loss: ${avg.toFixed(3)}`);
+        lossLog.push({ epoch: epoch + 1, step: i, loss: avg });
+        hist.runningLoss = 0;
+        hist.runningCount = 0;
+      }
+      if (globalStep % hist.curveEvery === 0) {
+        const mean = hist.windowLoss / hist.windowCount;
+        hist.curve.push({ step: globalStep, loss: mean, epoch });
+        const elapsed = (performance.now() - t0) / 1000;
+        metric({ type: "train", epoch: epoch + 1, step: i, globalStep, loss: mean, lr: optimizer.paramGroups[0]!.options.lr, imagesPerSec: ((globalStep - stepsAtStart) * cfg.batchSize) / Math.max(1e-9, elapsed), time: Date.now() / 1000 });
+        tb?.addScalar("train/loss", mean, globalStep);
+        hist.windowLoss = 0;
+        hist.windowCount = 0;
+      }
+      if (stop) {
+        checkpoint(epoch, i, epochStartState);
+        interrupted = true;
+        break;
+      }
+      if (cfg.checkpointEvery > 0 && globalStep % cfg.checkpointEvery === 0 && i < stepsPerEpoch) {
+        checkpoint(epoch, i, epochStartState);
+        if (!cfg.quiet) {
+          progress.clear();
+          process.stderr.write(`checkpoint: epoch ${epoch + 1}, step ${i} (global step ${globalStep}) saved to ${files.checkpoint}\n`);
+        }
+      }
+      if (Date.now() - lastYield > 50) {
+        const elapsed = (performance.now() - t0) / 1000;
+        const rate = (globalStep - stepsAtStart) / Math.max(1e-9, elapsed);
+        progress.update({ epoch: epoch + 1, epochs: cfg.epochs, step: i, steps: stepsPerEpoch, loss: l, imagesPerSec: rate * cfg.batchSize, etaSec: (totalSteps - globalStep) / Math.max(1e-9, rate) });
+        // Let signals (Ctrl-C) and I/O in.
+        await new Promise((r) => setImmediate(r));
+        lastYield = Date.now();
+      }
+    }
+    if (interrupted) break;
+    skip = 0;
+    const rss = process.memoryUsage().rss;
+    metric({ type: "epoch", epoch: epoch + 1, globalStep, seconds: (performance.now() - epochT0) / 1000, rssMB: rss / 2 ** 20 });
+    if (epoch + 1 < cfg.epochs) checkpoint(epoch + 1, 0, loaderGen.getState());
+  }
+  hist.trainSeconds = priorSeconds + (performance.now() - t0) / 1000;
+  progress.clear();
+  process.off("SIGINT", onSignal);
+  process.off("SIGTERM", onSignal);
+  const trained = globalStep - stepsAtStart;
+  const imagesPerSec = (trained * cfg.batchSize) / Math.max(1e-9, (performance.now() - t0) / 1000);
+
+  const summaryBase = {
+    command: "train" as const,
+    out: cfg.out,
+    dataset: cfg.dataset,
+    seed: cfg.seed,
+    epochs: cfg.epochs,
+    steps: globalStep,
+    resumedFrom,
+    trainSeconds: hist.trainSeconds,
+    imagesPerSec,
+    finalLoss: hist.curve.length ? hist.curve[hist.curve.length - 1]!.loss : null,
+    lossLog,
+    files,
+  };
+  if (interrupted) {
+    tb?.close();
+    out.line(`Interrupted: checkpoint saved to ${files.checkpoint} (resume with: kindling train --resume ${files.checkpoint})`);
+    return {
+      summary: { ...summaryBase, interrupted: true, accuracy: null, perClass: null, peakRssMB: process.resourceUsage().maxRSS / 1024 },
+      code: 130,
+    };
+  }
+  out.line("Finished Training");
+  checkpoint(cfg.epochs, 0, loaderGen.getState());
+  saveFile(net.stateDict(), files.model, { format: "pt" });
+
+  // ---- testing ----
+  const tl = testLoader(testset, cfg.batchSize, cfg.workers);
+  const firstTest = new DataLoader(testset, { batchSize: cfg.batchSize })[Symbol.iterator]().next();
+  if (!firstTest.done) {
+    const [images, labels] = firstTest.value as [Tensor, Tensor];
+    const png = gridPng(images);
+    fs.writeFileSync(files.testGrid, png);
+    out.line(`GroundTruth:  ${labelsLine(classes, labels.toTypedArray())}`);
+    const pred = predictBatch(net, images, device);
+    out.line(`Predicted:  ${labelsLine(classes, pred)}`);
+    tb?.addImage("test/samples", unnormalizedGrid(images), globalStep);
+    samples.push({ title: "First test batch", png, truth: Array.from(labels.toTypedArray(), (l) => classes[l]!), predicted: pred.map((p) => classes[p]!) });
+  }
+  net.eval();
+  const r: EvalResult = await evaluate(net, tl, classes, device);
+  for (const line of accuracyLines(r)) out.line(line);
+  metric({ type: "eval", epoch: cfg.epochs, globalStep, accuracy: r.accuracy, correct: r.correct, total: r.total, perClass: Object.fromEntries(r.perClass.map((c) => [c.name, c.accuracy])), confusion: r.confusion });
+  tb?.addScalar("test/accuracy", r.accuracy, globalStep);
+  tb?.close();
+
+  const peakRssMB = process.resourceUsage().maxRSS / 1024;
+  if (cfg.report) {
+    writeReport(files.report, {
+      title: `kindling — ${cfg.dataset === "synthetic" ? "synthetic 10-class set" : "CIFAR-10"} tutorial run`,
+      classes,
+      loss: hist.curve,
+      accuracyCurve: [{ step: globalStep, accuracy: r.accuracy }],
+      confusion: r.confusion,
+      samples,
+      info: {
+        dataset: cfg.dataset,
+        "train / test images": `${trainset.length} / ${testset.length}`,
+        epochs: cfg.epochs,
+        "batch size": cfg.batchSize,
+        optimizer: `SGD lr ${cfg.lr} momentum ${cfg.momentum}`,
+        seed: cfg.seed,
+        device,
+        workers: cfg.workers,
+        steps: globalStep,
+        "training time": `${hist.trainSeconds.toFixed(1)} s (${Math.round(imagesPerSec)} images/s this session)`,
+        "peak RSS": `${peakRssMB.toFixed(0)} MB`,
+        resumed: resumedFrom ? `from epoch ${resumedFrom.epoch + 1}, step ${resumedFrom.step}` : "no",
+        "written": new Date().toISOString(),
+      },
+    });
+  }
+  if (!cfg.report) delete (files as Partial<typeof files>).report;
+  return {
+    summary: {
+      ...summaryBase,
+      interrupted: false,
+      accuracy: r.accuracy,
+      perClass: Object.fromEntries(r.perClass.map((c) => [c.name, c.accuracy])),
+      peakRssMB,
+    },
+    code: 0,
+  };
+}
+
+export { DataError };
