@@ -389,3 +389,41 @@ test("unary table declarations are consistent with the engine's behaviour", () =
     assert.equal(r.dtype, d.result === "bool" ? "bool" : d.result === "float" ? "float32" : "int32", `${n} on int32`);
   }
 });
+
+// ---- numerically delicate gradients and PyTorch corner semantics --------------------------------------------------
+test("prod backward with a zero element is the product of the others (not NaN)", {
+  todo: "bug: prod's backward computes g*out/x, which is 0/0 = NaN where x == 0",
+}, () => {
+  const x = torch.tensor([0, 2, 3, 4], { dtype: torch.float64 }).reshape(2, 2).detach().requiresGrad_();
+  x.prod(1).backward(torch.ones([2], { dtype: torch.float64 }));
+  assert.deepEqual(values(x.grad!), [2, 0, 4, 3]);
+});
+
+test("pow backward wrt the exponent at base 0 is 0 (PyTorch masks 0 * log 0)", {
+  todo: "bug: pow's exponent gradient is out*log(a) = 0 * -Inf = NaN at a == 0",
+}, () => {
+  const a = torch.tensor([0, 2], { dtype: torch.float64, requiresGrad: true });
+  const b = torch.tensor([2, 2], { dtype: torch.float64, requiresGrad: true });
+  a.pow(b).backward(torch.ones([2], { dtype: torch.float64 }));
+  assert.deepEqual(values(a.grad!), [0, 4]);
+  assert.deepEqual(values(b.grad!), [0, 4 * Math.log(2)]);
+});
+
+test("clamp with min > max sets every element to max (PyTorch)", {
+  todo: "bug: clamp(4, 2) of [1, 5] gives [4, 2]; PyTorch's min(max(x, lo), hi) gives [2, 2]",
+}, () => {
+  assert.deepEqual(values(t([1, 5]).clamp(4, 2)), [2, 2]);
+});
+
+test("indexing with a 0-d index tensor", { todo: BUG_RESHAPE_0D }, () => {
+  const x = torch.tensor([1, 2, 3, 4]).reshape(2, 2);
+  assert.deepEqual(x.index(torch.tensor(1, { dtype: torch.int64 })).tolist(), [3, 4]);
+});
+
+test("uint8 and int32 arithmetic wrap like C (and PyTorch)", () => {
+  assert.deepEqual(torch.tensor([200], { dtype: torch.uint8 }).add(torch.tensor([100], { dtype: torch.uint8 })).tolist(), [44]);
+  assert.deepEqual(torch.tensor([2 ** 31 - 1], { dtype: torch.int32 }).add(1).tolist(), [-(2 ** 31)]);
+  const bsum = torch.tensor([true, true]).add(torch.tensor([true, false]));
+  assert.equal(bsum.dtype, "bool");
+  assert.deepEqual(bsum.tolist(), [true, true]);
+});
