@@ -4,7 +4,7 @@
 import { Generator, defaultGenerator } from "../tensor/random.js";
 import { defaultCollate } from "./collate.js";
 import type { Dataset } from "./dataset.js";
-import { unpack } from "./pack.js";
+import { sliceBatch, unpack } from "./pack.js";
 import { BatchSampler, RandomSampler, SequentialSampler, type Sampler } from "./sampler.js";
 import type { WorkerMessage } from "./worker.js";
 import { WorkerPool } from "./worker_pool.js";
@@ -218,10 +218,12 @@ class WorkerRun {
   private nextBatch = 0;
   private exhausted = false;
   private readonly inFlight: number[];
-  private readonly results = new Map<number, unknown[]>();
+  private readonly results = new Map<number, { batches: unknown[]; sizes?: number[] }>();
   private readonly taskWorker = new Map<number, number>();
   private current: unknown[] = [];
   private currentPos = 0;
+  /** A task built as one batch: the whole, the batch sizes, and where the next batch starts. */
+  private whole: { batch: unknown; sizes: number[]; row: number } | null = null;
   private yieldTask = 0;
 
   constructor(
@@ -270,12 +272,21 @@ class WorkerRun {
       if (m.stack) err.stack = `${err.message}\n--- in the worker ---\n${m.stack}`;
       throw err;
     }
-    this.results.set(m.id, m.batches);
+    this.results.set(m.id, { batches: m.batches, sizes: m.sizes });
     this.inFlight[this.taskWorker.get(m.id)!]!--;
   }
 
   finished(): boolean {
     return this.exhausted && this.yieldTask === this.nextTask && this.currentPos >= this.current.length;
+  }
+
+  private fromWhole(): unknown {
+    const w = this.whole!;
+    const len = w.sizes[this.currentPos++]!;
+    const b = sliceBatch(w.batch, w.row, len);
+    w.row += len;
+    if (this.currentPos >= this.current.length) this.whole = null;
+    return b;
   }
 
   /** The next batch in order, or undefined while its task is still out. */
@@ -285,10 +296,16 @@ class WorkerRun {
       if (!r) return undefined;
       this.results.delete(this.yieldTask);
       this.yieldTask++;
-      this.current = r;
       this.currentPos = 0;
+      if (r.sizes) {
+        this.current = r.sizes;
+        this.whole = { batch: unpack(r.batches[0]), sizes: r.sizes, row: 0 };
+      } else {
+        this.current = r.batches;
+      }
       this.dispatch();
     }
+    if (this.whole) return this.fromWhole();
     const packed = this.current[this.currentPos];
     this.current[this.currentPos++] = undefined;
     const batch = unpack(packed);

@@ -46,3 +46,20 @@ export function unpack(x: unknown): unknown {
   }
   return x;
 }
+
+/** Rows [start, start + len) of every tensor in a collated batch (views, no copies). */
+export function sliceBatch(x: unknown, start: number, len: number): unknown {
+  if (x instanceof Tensor) {
+    const rowSize = x.shape.slice(1).reduce((a, b) => a * b, 1);
+    const data = x.dataSync();
+    return fromTypedArray(data.subarray(start * rowSize, (start + len) * rowSize), [len, ...x.shape.slice(1)], x.dtype);
+  }
+  if (Array.isArray(x)) return x.map((v) => sliceBatch(v, start, len));
+  if (x instanceof Map) return new Map([...x].map(([k, v]) => [k, sliceBatch(v, start, len)]));
+  if (x !== null && typeof x === "object" && Object.getPrototypeOf(x) === Object.prototype) {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(x)) out[k] = sliceBatch(v, start, len);
+    return out;
+  }
+  return x;
+}

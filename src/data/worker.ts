@@ -26,7 +26,7 @@ export interface Task {
 }
 
 export type WorkerMessage =
-  | { type: "result"; id: number; worker: number; batches: unknown[] }
+  | { type: "result"; id: number; worker: number; batches: unknown[]; sizes?: number[] }
   | { type: "error"; id: number; worker: number; message: string; stack?: string; index?: number; batch?: number };
 
 const init = workerData as WorkerInit;
@@ -46,7 +46,32 @@ const ready = rebuildDataset(init.spec).then(
   (e: Error) => void (initError = e),
 );
 
+/**
+ * Datasets with a batch fast path build the whole task as one batch (one seed per task) and send
+ * one set of buffers; the main thread cuts it into the batches. Many small batches would otherwise
+ * cost a message buffer each.
+ */
+function runWholeTask(task: Task): boolean {
+  const ds = dataset!;
+  if (!init.collate || !ds.getBatch) return false;
+  defaultGenerator.manualSeed(task.seeds[0]!);
+  let whole: unknown;
+  try {
+    whole = ds.getBatch(task.batches.flat());
+  } catch (e) {
+    const err = e as Error;
+    post({ type: "error", id: task.id, worker: init.workerId, message: err?.message ?? String(e), stack: err?.stack });
+    return true;
+  }
+  if (whole === null || whole === undefined) return false;
+  const transfer = new Set<ArrayBuffer>();
+  const packed = pack(whole, transfer);
+  post({ type: "result", id: task.id, worker: init.workerId, batches: [packed], sizes: task.batches.map((b) => b.length) }, [...transfer]);
+  return true;
+}
+
 function runTask(task: Task): void {
+  if (runWholeTask(task)) return;
   const ds = dataset!;
   const out: unknown[] = [];
   const transfer = new Set<ArrayBuffer>();
