@@ -35,11 +35,14 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)]!;
 }
 
-const results: Array<{ batchSize: number; numWorkers: number; imgPerSec: number; runs: number[] }> = [];
+const results: Array<{ batchSize: number; numWorkers: number; persistentWorkers: boolean; imgPerSec: number; runs: number[] }> = [];
+// Worker rows are shown twice: fresh workers every epoch (the default, as in PyTorch, which
+// includes the worker start-up in each epoch) and persistentWorkers: true.
+const configs: Array<[number, boolean]> = [[0, false], [2, false], [2, true]];
 for (const batchSize of [4, 128]) {
-  for (const numWorkers of [0, 2]) {
+  for (const [numWorkers, persistentWorkers] of configs) {
     manualSeed(0);
-    const loader = new DataLoader(trainset, { batchSize, shuffle: true, numWorkers });
+    const loader = new DataLoader(trainset, { batchSize, shuffle: true, numWorkers, persistentWorkers });
     const rates: number[] = [];
     for (let r = 0; r < runs; r++) {
       let n = 0;
@@ -53,10 +56,11 @@ for (const batchSize of [4, 128]) {
       if (n !== trainset.length || check !== n) throw new Error(`epoch saw ${n} images`);
       rates.push(n / secs);
     }
+    loader.close();
     const med = median(rates);
-    results.push({ batchSize, numWorkers, imgPerSec: Math.round(med), runs: rates.map(Math.round) });
+    results.push({ batchSize, numWorkers, persistentWorkers, imgPerSec: Math.round(med), runs: rates.map(Math.round) });
     console.log(
-      `batch ${String(batchSize).padStart(3)}  numWorkers ${numWorkers}: ${(med / 1000).toFixed(0).padStart(5)} k img/s` +
+      `batch ${String(batchSize).padStart(3)}  numWorkers ${numWorkers}${persistentWorkers ? " (persistent)" : "             "}: ${(med / 1000).toFixed(0).padStart(5)} k img/s` +
         `  (runs: ${rates.map((x) => (x / 1000).toFixed(0)).join(", ")} k)`,
     );
   }
