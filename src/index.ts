@@ -1,5 +1,5 @@
 // `import * as torch from "kindling"`: tensors and their functions at the top, nn / optim / utils as namespaces.
-import "./tensor/init.js";
+export { setNumThreads, getNumThreads } from "./tensor/init.js";
 
 export * from "./core/dtype.js";
 export { Tensor } from "./tensor/tensor.js";

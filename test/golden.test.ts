@@ -344,10 +344,8 @@ const FILES: [string, Tol][] = [
   ["conv.json", TOL_HEAVY],
 ];
 
-// Cases beyond issue 2's contract: they run and report, but do not fail the suite (node:test "todo").
-const TODO: Record<string, string> = {
-  "crossEntropy spatial x[2,3,2,2] t[2,2,2]": "K-dimensional crossEntropy (N, C, d1, ...) is not in issue 2's contract",
-};
+// Cases beyond issue 2's contract would run and report here without failing the suite (node:test "todo").
+const TODO: Record<string, string> = {};
 
 for (const backend of BACKENDS.names) {
   for (const [file, tol] of FILES) {

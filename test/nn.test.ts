@@ -285,7 +285,7 @@ test("String(net) prints like PyTorch", () => {
   assert.equal(String(new nn.Linear(3, 2, false)), "Linear(in_features=3, out_features=2, bias=False)");
 });
 
-test("String(BatchNorm2d) prints eps like Python (1e-05)", { todo: "bug: BatchNorm extraRepr prints eps=0.00001; PyTorch prints eps=1e-05" }, () => {
+test("String(BatchNorm2d) prints eps like Python (1e-05)", () => {
   assert.equal(String(new nn.BatchNorm2d(8)), "BatchNorm2d(8, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True)");
 });
 

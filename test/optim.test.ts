@@ -281,7 +281,6 @@ test("OneCycleLR(maxLr=0.1, totalSteps=10): warm-up to max, cosine down to max/2
 });
 
 test("OneCycleLR cycles SGD momentum between 0.95 and 0.85 like PyTorch (cycle_momentum=True)", {
-  todo: "bug: OneCycleLR does not implement cycleMomentum (PyTorch's default), so SGD momentum differs from PyTorch",
 }, () => {
   const opt = new optim.SGD(makeParams(), { lr: 0.1, momentum: 0.9 });
   const s = new optim.lrScheduler.OneCycleLR(opt, 0.1, { totalSteps: 10 });

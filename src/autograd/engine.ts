@@ -58,6 +58,10 @@ export function runBackward(root: Tensor, gradient: Tensor, opts: BackwardOption
             "already been freed). Specify retainGraph: true if you need to backward through the graph a second time.",
         );
       }
+      if (node.retained) {
+        const r = node.retained;
+        r.grad = r.grad ? r.grad.add(g.detach()) : g.detach().clone();
+      }
       node.checkSaved();
       const gins = fn(g);
       if (!retain) node.release();

@@ -11,6 +11,8 @@ export type BackwardFn = (g: Tensor) => (Tensor | null)[];
  */
 export class Node {
   backwardFn: BackwardFn | null;
+  /** The non-leaf output whose .grad should be kept (Tensor.retainGrad()). */
+  retained: Tensor | null = null;
   readonly savedVersions: number[];
 
   constructor(

@@ -92,6 +92,7 @@ export function viewStrides(
   oldStrides: readonly number[],
   newShape: readonly number[],
 ): number[] | null {
+  if (oldShape.length === 0) return contiguousStrides(newShape);
   const numel = numelOf(oldShape);
   const newStrides = new Array<number>(newShape.length).fill(0);
   if (numel === 0) return contiguousStrides(newShape);

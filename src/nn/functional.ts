@@ -24,7 +24,7 @@ export function maxPool2d(x: Tensor, kernelSize: number | [number, number], stri
 
 /** maxPool2d that also returns the argmax indices (PyTorch's return_indices=True). */
 export function maxPool2dWithIndices(x: Tensor, kernelSize: number | [number, number], o: ops.Pool2dOptions = {}): [Tensor, Tensor] {
-  return ops.maxPool2d(x, kernelSize, o);
+  return ops.maxPool2dWithIndices(x, kernelSize, o);
 }
 
 export function avgPool2d(x: Tensor, kernelSize: number | [number, number], stride?: number | [number, number] | ops.Pool2dOptions, o: ops.Pool2dOptions = {}): Tensor {

@@ -39,7 +39,8 @@ export const binaryOps = {
   div: def((a, b) => a / b, (g, a, b) => [g.div(b), g.mul(a).div(b.mul(b)).neg()], "float", [-3, 3], [0.5, 3]),
   pow: def(
     Math.pow,
-    (g, a, b, out) => [g.mul(b).mul(a.pow(b.sub(1))), g.mul(out).mul(a.log())],
+    // d/db of a^b is a^b log a; at a = 0 (b >= 0) PyTorch defines it as 0 instead of 0 * -inf.
+    (g, a, b, out) => [g.mul(b).mul(a.pow(b.sub(1))), g.mul(out.mul(a.log()).where(a.ne(0).maximum(b.lt(0)), 0))],
     "promote",
     [0.5, 2],
     [-2, 2],

@@ -62,8 +62,11 @@ export interface Kernels {
   /** y = x @ w^T + bias; x [M, K], w [N, K], contiguous. */
   linear(x: View, w: View, bias: View | null, out: View): void;
   conv2d(x: View, w: View, bias: View | null, out: View, p: Conv2dParams): void;
-  conv2dBackwardInput(gy: View, w: View, gx: View, p: Conv2dParams): void;
-  conv2dBackwardWeight(gy: View, x: View, gw: View, p: Conv2dParams): void;
+  /** Gradients of conv2d wrt input, weight and bias in one call; each output may be null (not wanted). */
+  conv2dBackward(gy: View, x: View, w: View, gx: View | null, gw: View | null, gb: View | null, p: Conv2dParams): void;
+  /** Gradients of linear: gx = gy @ w, gw = gy^T @ x, gb = column sums of gy (each optional). */
+  linearBackward(gy: View, x: View, w: View, gx: View | null, gw: View | null, gb: View | null): void;
+  /** indices (int32) receive h * W + w of each window's max within its (n, c) plane. */
   maxPool2d(x: View, out: View, indices: View, p: Pool2dParams): void;
   maxPool2dBackward(gy: View, indices: View, gx: View, p: Pool2dParams): void;
   avgPool2d(x: View, out: View, p: Pool2dParams): void;

@@ -20,6 +20,9 @@ const INV_SQRT_2PI = 0.3989422804014327;
 export const geluFn = (x: number): number => 0.5 * x * (1 + erf(x * SQRT1_2));
 export const geluGradFn = (x: number): number => 0.5 * (1 + erf(x * SQRT1_2)) + x * INV_SQRT_2PI * Math.exp(-0.5 * x * x);
 
+// Piecewise-constant ops: zero gradient almost everywhere (PyTorch returns zeros rather than detaching).
+const zeroGrad = (g: Tensor): Tensor => g.mul(0);
+
 function def(
   fn: (x: number) => number,
   backward: UnaryDef["backward"],
@@ -44,10 +47,10 @@ export const unaryOps = {
   square: def((x) => x * x, (g, x) => g.mul(x).mul(2), [-3, 3], false),
   sin: def(Math.sin, (g, x) => g.mul(x.cos()), [-3, 3]),
   cos: def(Math.cos, (g, x) => g.mul(x.sin()).neg(), [-3, 3]),
-  sign: def((x) => (x > 0 ? 1 : x < 0 ? -1 : x === 0 ? 0 : NaN), null, [-3, 3], false),
-  floor: def(Math.floor, null, [-3, 3], false),
-  ceil: def(Math.ceil, null, [-3, 3], false),
-  round: def(roundHalfEven, null, [-3, 3], false),
+  sign: def((x) => (x > 0 ? 1 : x < 0 ? -1 : x === 0 ? 0 : NaN), zeroGrad, [-3, 3], false),
+  floor: def(Math.floor, zeroGrad, [-3, 3], false),
+  ceil: def(Math.ceil, zeroGrad, [-3, 3], false),
+  round: def(roundHalfEven, zeroGrad, [-3, 3], false),
 } satisfies Record<string, UnaryDef>;
 
 export type UnaryName = keyof typeof unaryOps;

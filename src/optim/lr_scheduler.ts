@@ -64,12 +64,17 @@ export interface OneCycleOptions {
   divFactor?: number;
   finalDivFactor?: number;
   threePhase?: boolean;
+  /** Cycle momentum inversely to the lr (SGD's momentum or Adam's beta1), as PyTorch does by default. */
+  cycleMomentum?: boolean;
+  baseMomentum?: number;
+  maxMomentum?: number;
 }
 
 /** OneCycleLR (lr only; momentum cycling is not implemented). */
 export class OneCycleLR extends LRScheduler {
   readonly totalSteps: number;
   private readonly o: Required<Omit<OneCycleOptions, "totalSteps" | "epochs" | "stepsPerEpoch">>;
+  private readonly useBetas: boolean;
   private readonly maxLrs: number[];
 
   constructor(optimizer: Optimizer, maxLr: number | number[], o: OneCycleOptions = {}) {
@@ -83,9 +88,48 @@ export class OneCycleLR extends LRScheduler {
       divFactor: o.divFactor ?? 25,
       finalDivFactor: o.finalDivFactor ?? 1e4,
       threePhase: o.threePhase ?? false,
+      cycleMomentum: o.cycleMomentum ?? true,
+      baseMomentum: o.baseMomentum ?? 0.85,
+      maxMomentum: o.maxMomentum ?? 0.95,
     };
+    const opts0 = optimizer.paramGroups[0].options;
+    this.useBetas = Array.isArray(opts0.betas);
+    if (this.o.cycleMomentum && !this.useBetas && opts0.momentum === undefined) {
+      throw new Error("OneCycleLR: optimizer has no momentum to cycle; pass cycleMomentum: false");
+    }
     this.maxLrs = optimizer.paramGroups.map((_, i) => (Array.isArray(maxLr) ? maxLr[i] : maxLr));
     this.init();
+  }
+
+  override step(): void {
+    super.step();
+    if (!this.o.cycleMomentum) return;
+    for (const g of this.optimizer.paramGroups) {
+      const m = this.phaseValue(this.lastEpoch, this.o.maxMomentum, this.o.baseMomentum);
+      if (this.useBetas) g.options.betas = [m, (g.options.betas as number[])[1]];
+      else g.options.momentum = m;
+    }
+  }
+
+  /**
+   * The schedule's shape: values[0] → values[1] over the warm-up, then on to values[2] (and values[3] in three-phase
+   * mode), each phase annealed by cosine or linearly.
+   */
+  private phased(step: number, values: readonly number[]): number {
+    const anneal = (a: number, b: number, pct: number) =>
+      this.o.annealStrategy === "cos" ? b + ((a - b) / 2) * (Math.cos(Math.PI * pct) + 1) : (b - a) * pct + a;
+    const up = this.o.pctStart * this.totalSteps - 1;
+    const ends = this.o.threePhase ? [up, 2 * up, this.totalSteps - 1] : [up, this.totalSteps - 1];
+    let begin = 0;
+    for (let i = 0; i < ends.length; i++) {
+      if (step <= ends[i] || i === ends.length - 1) return anneal(values[i], values[i + 1], (step - begin) / (ends[i] - begin));
+      begin = ends[i];
+    }
+    return values[values.length - 1];
+  }
+
+  private phaseValue(step: number, start: number, peak: number): number {
+    return this.phased(step, this.o.threePhase ? [start, peak, start, start] : [start, peak, start]);
   }
 
   protected lrAt(step: number, _base: number, gi: number): number {
@@ -93,25 +137,6 @@ export class OneCycleLR extends LRScheduler {
     const max = this.maxLrs[gi];
     const initial = max / this.o.divFactor;
     const min = initial / this.o.finalDivFactor;
-    const anneal = (a: number, b: number, pct: number) =>
-      this.o.annealStrategy === "cos" ? b + ((a - b) / 2) * (Math.cos(Math.PI * pct) + 1) : (b - a) * pct + a;
-    const up = this.o.pctStart * this.totalSteps - 1;
-    const phases = this.o.threePhase
-      ? [
-          { end: up, from: initial, to: max },
-          { end: 2 * up, from: max, to: initial },
-          { end: this.totalSteps - 1, from: initial, to: min },
-        ]
-      : [
-          { end: up, from: initial, to: max },
-          { end: this.totalSteps - 1, from: max, to: min },
-        ];
-    let start = 0;
-    for (let i = 0; i < phases.length; i++) {
-      const ph = phases[i];
-      if (step <= ph.end || i === phases.length - 1) return anneal(ph.from, ph.to, (step - start) / (ph.end - start));
-      start = ph.end;
-    }
-    return min;
+    return this.phased(step, this.o.threePhase ? [initial, max, initial, min] : [initial, max, min]);
   }
 }

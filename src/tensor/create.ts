@@ -24,6 +24,7 @@ export function wrap(data: TypedArray, shape: readonly number[], dtype: DType, d
 
 /** A new zero-filled contiguous tensor. */
 export function emptyTensor(shape: readonly number[], dtype: DType = "float32", device = "cpu"): Tensor {
+  if (!arrayCtorOk(dtype)) assertDType(dtype);
   for (const d of shape) {
     if (!Number.isInteger(d) || d < 0) throw opError("empty", `invalid shape ${fmtShape(shape)}: sizes must be non-negative integers`);
   }
@@ -113,4 +114,8 @@ export function tensor(data: Nested | Tensor, opts?: TensorOptions): Tensor {
   const out = allocArray(dtype, flat.length);
   for (let i = 0; i < flat.length; i++) out[i] = castValue(dtype, flat[i]);
   return finish(wrap(out, shape, dtype, device), opts);
+}
+
+function arrayCtorOk(dtype: DType): boolean {
+  return dtype === "float32" || dtype === "float64" || dtype === "int64" || dtype === "int32" || dtype === "uint8" || dtype === "bool";
 }

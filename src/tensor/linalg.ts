@@ -1,3 +1,4 @@
+import { isGradEnabled } from "../autograd/grad_mode.js";
 import { opError } from "../core/errors.js";
 import { broadcastShapes, numelOf } from "../core/shape.js";
 import { emptyTensor } from "./create.js";
@@ -74,6 +75,11 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
     }
     return a.mul(b).sum();
   }
+  const kA = a.shape[da - 1];
+  const kB = db === 1 ? b.shape[0] : b.shape[db - 2];
+  if (kA !== kB) {
+    throw opError("matmul", `shapes cannot be multiplied (${a.shape.join("x")} and ${b.shape.join("x")})`);
+  }
   if (da === 2 && db === 2) return mm(a, b);
   if (da === 1 && db === 2) return mm(a.unsqueeze(0), b).squeeze(0);
   if (da === 2 && db === 1) return mm(a, b.unsqueeze(1)).squeeze(1);
@@ -121,11 +127,17 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor 
       out,
       "linear",
       [x2, weight, bias ?? null],
-      (g) => [
-        x2.requiresGrad ? mm(g, w) : null,
-        weight.requiresGrad ? mm(g.t(), x2) : null,
-        bias?.requiresGrad ? g.sum(0) : null,
-      ],
+      (g) => {
+        // createGraph needs differentiable pieces; otherwise one fused kernel computes all three gradients.
+        if (isGradEnabled()) {
+          return [x2.requiresGrad ? mm(g, w) : null, weight.requiresGrad ? mm(g.t(), x2) : null, bias?.requiresGrad ? g.sum(0) : null];
+        }
+        const gx = x2.requiresGrad ? emptyTensor(x2.shape, x2.dtype, x2.device) : null;
+        const gw = weight.requiresGrad ? emptyTensor(weight.shape, weight.dtype, weight.device) : null;
+        const gb = bias?.requiresGrad ? emptyTensor([N], weight.dtype, weight.device) : null;
+        kernelsFor(g).linearBackward(g.contiguous(), x2, w, gx, gw, gb);
+        return [gx, gw, gb];
+      },
       [x2, w],
     );
   }

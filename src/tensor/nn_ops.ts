@@ -1,5 +1,6 @@
 // Structured ops with their own kernels: softmax family, convolution, pooling, fused losses, batch norm.
 // Each records a backward written with other ops (or with a backward kernel where one pass beats composition).
+import { isGradEnabled } from "../autograd/grad_mode.js";
 import { isFloating } from "../core/dtype.js";
 import { fmtShape, opError } from "../core/errors.js";
 import { normDim, numelOf } from "../core/shape.js";
@@ -22,7 +23,13 @@ export function softmax(t: Tensor, dim: number, log: boolean): Tensor {
   const out = emptyTensor(t.shape, x.dtype, t.device);
   kernelsFor(t).softmax(x, out, outer, n, inner, log);
   if (needsGrad(t)) {
-    record(out, op, [t], (g) => [softmaxBackward(g, out, outer, n, inner, log)], [out]);
+    record(out, op, [t], (g) => {
+      // Under createGraph the gradient itself must be differentiable: compose it from tensor ops.
+      if (isGradEnabled()) {
+        return [log ? g.sub(out.exp().mul(g.sum(d, { keepdim: true }))) : out.mul(g.sub(g.mul(out).sum(d, { keepdim: true })))];
+      }
+      return [softmaxBackward(g, out, outer, n, inner, log)];
+    }, [out]);
   }
   return out;
 }
@@ -98,17 +105,11 @@ export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null | undefine
       [x, weight, bias ?? null],
       (g) => {
         const gc = g.contiguous();
-        let gx: Tensor | null = null;
-        let gw: Tensor | null = null;
-        if (x.requiresGrad) {
-          gx = emptyTensor(x.shape, x.dtype, x.device);
-          kernelsFor(g).conv2dBackwardInput(gc, wc, gx, p);
-        }
-        if (weight.requiresGrad) {
-          gw = emptyTensor(weight.shape, weight.dtype, weight.device);
-          kernelsFor(g).conv2dBackwardWeight(gc, xc, gw, p);
-        }
-        return [gx, gw, bias?.requiresGrad ? gc.sum([0, 2, 3]) : null];
+        const gx = x.requiresGrad ? emptyTensor(x.shape, x.dtype, x.device) : null;
+        const gw = weight.requiresGrad ? emptyTensor(weight.shape, weight.dtype, weight.device) : null;
+        const gb = bias?.requiresGrad ? emptyTensor(bias.shape, bias.dtype, bias.device) : null;
+        kernelsFor(g).conv2dBackward(gc, xc, wc, gx, gw, gb, p);
+        return [gx, gw, gb];
       },
       [xc, wc],
     );
@@ -163,7 +164,7 @@ export function maxPool2d(x: Tensor, kernel: number | [number, number], o: Pool2
   const p = poolParams("maxPool2d", x, kernel, o);
   const xc = x.contiguous();
   const out = emptyTensor([p.N, p.C, p.OH, p.OW], x.dtype, x.device);
-  const indices = emptyTensor([p.N, p.C, p.OH, p.OW], "int64", x.device);
+  const indices = emptyTensor([p.N, p.C, p.OH, p.OW], "int32", x.device);
   kernelsFor(x).maxPool2d(xc, out, indices, p);
   if (needsGrad(x)) {
     record(out, "maxPool2d", [x], (g) => {
@@ -173,6 +174,12 @@ export function maxPool2d(x: Tensor, kernel: number | [number, number], o: Pool2
     });
   }
   return [out, indices];
+}
+
+/** maxPool2d with PyTorch's int64 indices, for callers that see them (returnIndices). */
+export function maxPool2dWithIndices(x: Tensor, kernel: number | [number, number], o: Pool2dOptions = {}): [Tensor, Tensor] {
+  const [out, indices] = maxPool2d(x, kernel, o);
+  return [out, indices.to("int64")];
 }
 
 export function avgPool2d(x: Tensor, kernel: number | [number, number], o: Pool2dOptions = {}): Tensor {
@@ -199,7 +206,7 @@ export interface LossOptions {
 
 function lossParams(op: string, input: Tensor, target: Tensor, o: LossOptions): CrossEntropyParams {
   if (input.dim() !== 2) {
-    throw opError(op, `expected input of shape (N, C), got ${fmtShape(input.shape)} (K-dimensional losses are not supported yet)`);
+    throw opError(op, `expected input of shape (N, C), got ${fmtShape(input.shape)} `);
   }
   if (target.dim() !== 1 || target.shape[0] !== input.shape[0]) {
     throw opError(op, `expected target of shape [${input.shape[0]}] (class indices for input ${fmtShape(input.shape)}), got ${fmtShape(target.shape)}`);
@@ -217,7 +224,18 @@ function lossParams(op: string, input: Tensor, target: Tensor, o: LossOptions): 
 }
 
 /** Fused log-softmax + NLL: one pass computes the loss and, when needed, its gradient. */
+/** (N, C, d1, ...) inputs become (N*d1*..., C) rows; "none" losses are shaped back like the target. */
+function flattenSpatial(
+  input: Tensor, target: Tensor, o: LossOptions, fn: (x: Tensor, t: Tensor, o: LossOptions) => Tensor,
+): Tensor {
+  const C = input.shape[1];
+  const perm = [0, ...input.shape.slice(2).map((_, i) => i + 2), 1];
+  const loss = fn(input.permute(perm).reshape([-1, C]), target.reshape([-1]), o);
+  return (o.reduction ?? "mean") === "none" ? loss.reshape(target.shape) : loss;
+}
+
 export function crossEntropy(input: Tensor, target: Tensor, o: LossOptions = {}): Tensor {
+  if (input.dim() > 2 && target.dim() === input.dim() - 1) return flattenSpatial(input, target, o, crossEntropy);
   requireFloat("crossEntropy", input);
   const p = lossParams("crossEntropy", input, target, o);
   const x = input.contiguous();
@@ -232,6 +250,7 @@ export function crossEntropy(input: Tensor, target: Tensor, o: LossOptions = {})
 }
 
 export function nllLoss(input: Tensor, target: Tensor, o: LossOptions = {}): Tensor {
+  if (input.dim() > 2 && target.dim() === input.dim() - 1) return flattenSpatial(input, target, o, nllLoss);
   requireFloat("nllLoss", input);
   const p = lossParams("nllLoss", input, target, { ...o, labelSmoothing: 0 });
   const t = target.contiguous();
@@ -261,7 +280,10 @@ export function batchNorm(
   if (x.dim() < 2) throw opError("batchNorm", `expected at least 2-D input (N, C, ...), got ${fmtShape(x.shape)}`);
   const [N, C] = x.shape;
   const HW = numelOf(x.shape.slice(2));
+  weight = weight && !weight.isContiguous() ? weight.contiguous() : weight;
+  bias = bias && !bias.isContiguous() ? bias.contiguous() : bias;
   for (const [name, t] of [["weight", weight], ["bias", bias], ["runningMean", runningMean], ["runningVar", runningVar]] as const) {
+    // Running statistics are updated in place, so they must be the caller's own contiguous buffers.
     if (t && (t.numel() !== C || !t.isContiguous())) {
       throw opError("batchNorm", `${name} must be a contiguous tensor of ${C} elements (one per channel), got ${fmtShape(t.shape)}`);
     }

@@ -80,7 +80,15 @@ export function prod(t: Tensor, dim: number | null | undefined, keepdim: boolean
   kernelsFor(t).prodDim(x, out, outer, dims.length ? red : 1, dims.length ? inner : t.numel());
   if (needsGrad(t)) {
     const inShape = t.shape;
-    record(out, "prod", [t], (g) => [expandBack(g.mul(out), inShape, dims).div(t)], [t]);
+    // d prod / d x_i is the product of the other elements; out / x_i only works where x_i != 0.
+    record(out, "prod", [t], (g) => {
+      const zero = t.eq(0);
+      const others = prod(t.where(zero.logicalNot(), 1), dim, true);
+      const zeros = sum(zero, dims, true);
+      const atZero = others.where(zeros.eq(1), 0);
+      const ok = expandBack(out, inShape, dims).div(t.where(zero.logicalNot(), 1));
+      return [expandBack(g, inShape, dims).mul(ok.where(zero.logicalNot(), atZero.expand(inShape)))];
+    }, [t]);
   }
   return out;
 }

@@ -44,8 +44,6 @@ export class Tensor {
   gradFn: Node | null = null;
   /** The tensor this one is a view of (null for a tensor that owns its layout). */
   base: Tensor | null = null;
-  /** Keeps the result of .grad populated on non-leaf tensors when retainGrad() was called. */
-  retainsGrad = false;
 
   constructor(
     readonly storage: Storage,
@@ -156,7 +154,7 @@ export class Tensor {
     return this;
   }
   retainGrad(): this {
-    this.retainsGrad = true;
+    if (this.gradFn) this.gradFn.retained = this;
     return this;
   }
 

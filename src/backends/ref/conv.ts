@@ -61,7 +61,7 @@ function eachTap(p: Conv2dParams, fn: (xi: number, wi: number, yi: number) => vo
     }
 }
 
-export function conv2dBackwardInput(gy: View, w: View, gx: View, p: Conv2dParams): void {
+function backwardInput(gy: View, w: View, gx: View, p: Conv2dParams): void {
   const G = gy.storage.data;
   const Wd = w.storage.data;
   const acc = new Float64Array(p.N * p.C * p.H * p.W);
@@ -71,7 +71,7 @@ export function conv2dBackwardInput(gy: View, w: View, gx: View, p: Conv2dParams
   gx.storage.data.set(acc, gx.offset);
 }
 
-export function conv2dBackwardWeight(gy: View, x: View, gw: View, p: Conv2dParams): void {
+function backwardWeight(gy: View, x: View, gw: View, p: Conv2dParams): void {
   const G = gy.storage.data;
   const X = x.storage.data;
   const acc = new Float64Array((p.OC * p.C * p.KH * p.KW) / p.groups);
@@ -79,4 +79,21 @@ export function conv2dBackwardWeight(gy: View, x: View, gw: View, p: Conv2dParam
     acc[wi] += G[gy.offset + yi] * X[x.offset + xi];
   });
   gw.storage.data.set(acc, gw.offset);
+}
+
+export function conv2dBackward(
+  gy: View, x: View, w: View, gx: View | null, gw: View | null, gb: View | null, p: Conv2dParams,
+): void {
+  if (gx) backwardInput(gy, w, gx, p);
+  if (gw) backwardWeight(gy, x, gw, p);
+  if (gb) {
+    const G = gy.storage.data;
+    const B = gb.storage.data;
+    const plane = p.OH * p.OW;
+    for (let oc = 0; oc < p.OC; oc++) {
+      let acc = 0;
+      for (let n = 0; n < p.N; n++) for (let k = 0; k < plane; k++) acc += G[gy.offset + (n * p.OC + oc) * plane + k];
+      B[gb.offset + oc] = acc;
+    }
+  }
 }

@@ -81,6 +81,7 @@ export function clamp(x: View, out: View, lo: number, hi: number): void {
   for (let i = 0; i < n; i++) {
     const v = s[px ? px[i] : x.offset + i];
     // NaN passes through, as in PyTorch.
-    d[out.offset + i] = v < lo ? lo : v > hi ? hi : v;
+    const r = v < lo ? lo : v;
+    d[out.offset + i] = r > hi ? hi : r;
   }
 }

@@ -1,9 +1,9 @@
 // The reference backend: every kernel in plain TypeScript, the executable spec other backends are tested against.
 import type { Kernels } from "../../ops/kernels.js";
-import { conv2d, conv2dBackwardInput, conv2dBackwardWeight } from "./conv.js";
+import { conv2d, conv2dBackward } from "./conv.js";
 import { binary, clamp, copy, fill, unary, where } from "./elementwise.js";
 import { indexAdd, indexSelect } from "./gather.js";
-import { bmm, linear } from "./linalg.js";
+import { bmm, linear, linearBackward } from "./linalg.js";
 import { batchNorm, batchNormBackward } from "./norm.js";
 import { adamStep, sgdStep } from "./optim.js";
 import { avgPool2d, avgPool2dBackward, maxPool2d, maxPool2dBackward } from "./pool.js";
@@ -13,8 +13,8 @@ import { crossEntropy, nllLoss, nllLossBackward, softmax, softmaxBackward } from
 export const refKernels: Kernels = {
   copy, fill, unary, binary, where, clamp,
   sumDim, prodDim, maxDim,
-  bmm, linear,
-  conv2d, conv2dBackwardInput, conv2dBackwardWeight,
+  bmm, linear, linearBackward,
+  conv2d, conv2dBackward,
   maxPool2d, maxPool2dBackward, avgPool2d, avgPool2dBackward,
   softmax, softmaxBackward, crossEntropy, nllLoss, nllLossBackward,
   batchNorm, batchNormBackward,

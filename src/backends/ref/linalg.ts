@@ -39,3 +39,37 @@ export function linear(x: View, w: View, bias: View | null, out: View): void {
     }
   }
 }
+
+export function linearBackward(gy: View, x: View, w: View, gx: View | null, gw: View | null, gb: View | null): void {
+  const [M, N] = gy.shape;
+  const K = w.shape[1];
+  const G = gy.storage.data;
+  const X = x.storage.data;
+  const Wd = w.storage.data;
+  if (gx) {
+    const D = gx.storage.data;
+    for (let i = 0; i < M; i++)
+      for (let k = 0; k < K; k++) {
+        let acc = 0;
+        for (let j = 0; j < N; j++) acc += G[gy.offset + i * N + j] * Wd[w.offset + j * K + k];
+        D[gx.offset + i * K + k] = acc;
+      }
+  }
+  if (gw) {
+    const D = gw.storage.data;
+    for (let j = 0; j < N; j++)
+      for (let k = 0; k < K; k++) {
+        let acc = 0;
+        for (let i = 0; i < M; i++) acc += G[gy.offset + i * N + j] * X[x.offset + i * K + k];
+        D[gw.offset + j * K + k] = acc;
+      }
+  }
+  if (gb) {
+    const D = gb.storage.data;
+    for (let j = 0; j < N; j++) {
+      let acc = 0;
+      for (let i = 0; i < M; i++) acc += G[gy.offset + i * N + j];
+      D[gb.offset + j] = acc;
+    }
+  }
+}

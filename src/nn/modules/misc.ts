@@ -100,7 +100,7 @@ abstract class BatchNormBase extends Module {
   }
 
   override extraRepr(): string {
-    return `${this.numFeatures}, eps=${this.eps}, momentum=${this.momentum}, affine=${this.weight ? "True" : "False"}, track_running_stats=${this.trackRunningStats ? "True" : "False"}`;
+    return `${this.numFeatures}, eps=${pyFloat(this.eps)}, momentum=${this.momentum === null ? "None" : pyFloat(this.momentum)}, affine=${this.weight ? "True" : "False"}, track_running_stats=${this.trackRunningStats ? "True" : "False"}`;
   }
 }
 
@@ -110,4 +110,15 @@ export class BatchNorm2d extends BatchNormBase {
 
 export class BatchNorm1d extends BatchNormBase {
   protected readonly ranks = [2, 3] as const;
+}
+
+/** A float as Python's repr writes it (1e-05, 0.1), so module printouts match PyTorch's. */
+function pyFloat(v: number): string {
+  const a = Math.abs(v);
+  if (a !== 0 && (a < 1e-4 || a >= 1e16)) {
+    const [m, e] = v.toExponential().split("e");
+    const ex = Number(e);
+    return `${m}e${ex < 0 ? "-" : "+"}${String(Math.abs(ex)).padStart(2, "0")}`;
+  }
+  return Number.isInteger(v) ? `${v}.0` : String(v);
 }

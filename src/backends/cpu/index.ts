@@ -1,0 +1,225 @@
+// The native CPU backend: a thin typed shim from the kernel contract onto the addon's flat functions. It takes the
+// float32 cases the addon implements and returns false-y (falls back to the reference kernel) for everything else.
+import { castValue } from "../../core/dtype.js";
+import { isContiguous, numelOf } from "../../core/shape.js";
+import type { Backend } from "../../backend/registry.js";
+import type { Kernels, View } from "../../ops/kernels.js";
+import { refKernels as ref } from "../ref/index.js";
+import { BinaryOp, Reduction, UnaryOp, type NativeAddon } from "./addon.js";
+
+type F32View = View & { storage: { data: Float32Array } };
+
+const isF32 = (v: View): v is F32View => v.dtype === "float32";
+const dense = (v: View) => isContiguous(v.shape, v.strides);
+const f32 = (v: View) => v.storage.data as Float32Array;
+
+const MAX_DIMS = 8;
+const shapeBuf = new Int32Array(MAX_DIMS);
+const aStrideBuf = new Int32Array(MAX_DIMS);
+const bStrideBuf = new Int32Array(MAX_DIMS);
+
+function loadDims(v: View, shape: Int32Array | null, strides: Int32Array): void {
+  for (let i = 0; i < v.shape.length; i++) {
+    if (shape) shape[i] = v.shape[i];
+    strides[i] = v.strides[i];
+  }
+}
+
+/** Index scratch reused across calls: the addon writes int32 indices, kindling stores int64 in Float64Array. */
+let idxScratch = new Int32Array(1024);
+function scratchI32(n: number): Int32Array {
+  if (idxScratch.length < n) idxScratch = new Int32Array(Math.max(n, idxScratch.length * 2));
+  return idxScratch;
+}
+
+function int32Targets(t: View): [Int32Array, number] {
+  if (t.dtype === "int32") return [t.storage.data as Int32Array, t.offset];
+  const n = numelOf(t.shape);
+  const out = scratchI32(n);
+  const d = t.storage.data;
+  for (let i = 0; i < n; i++) out[i] = d[t.offset + i];
+  return [out, 0];
+}
+
+function isScalarBroadcast(v: View): boolean {
+  for (let i = 0; i < v.strides.length; i++) if (v.strides[i] !== 0 && v.shape[i] !== 1) return false;
+  return true;
+}
+
+export function nativeKernels(n: NativeAddon): Partial<Kernels> {
+  return {
+    copy(src, dst) {
+      if (!isF32(src) || !isF32(dst) || src.shape.length > MAX_DIMS) return ref.copy(src, dst);
+      const count = numelOf(dst.shape);
+      if (dense(src) && dense(dst)) {
+        f32(dst).set(f32(src).subarray(src.offset, src.offset + count), dst.offset);
+        return;
+      }
+      loadDims(src, shapeBuf, aStrideBuf);
+      loadDims(dst, null, bStrideBuf);
+      n.copyStrided(src.shape.length, shapeBuf, f32(src), src.offset, aStrideBuf, f32(dst), dst.offset, bStrideBuf);
+    },
+    fill(dst, value) {
+      if (dense(dst)) dst.storage.data.fill(castValue(dst.dtype, value), dst.offset, dst.offset + numelOf(dst.shape));
+      else ref.fill(dst, value);
+    },
+    unary(op, x, out) {
+      const code = (UnaryOp as Record<string, number>)[op];
+      if (code === undefined || !isF32(x) || !isF32(out) || !dense(x)) return ref.unary(op, x, out);
+      n.unary(code, f32(x), x.offset, f32(out), out.offset, numelOf(out.shape));
+    },
+    binary(op, a, b, out) {
+      if (!isF32(a) || !isF32(b) || !isF32(out)) return ref.binary(op, a, b, out);
+      const count = numelOf(out.shape);
+      if (op === "reluGrad" || op === "geluGrad") {
+        if (!dense(a) || !dense(b)) return ref.binary(op, a, b, out);
+        n.unaryBackward(op === "reluGrad" ? UnaryOp.relu : UnaryOp.gelu, f32(a), a.offset, f32(b), b.offset, f32(out), out.offset, count);
+        return;
+      }
+      const code = (BinaryOp as Record<string, number>)[op];
+      if (code === undefined || out.shape.length > MAX_DIMS) return ref.binary(op, a, b, out);
+      if (dense(a) && dense(b)) return n.binary(code, f32(a), a.offset, f32(b), b.offset, f32(out), out.offset, count);
+      if (dense(a) && isScalarBroadcast(b)) return n.binaryScalar(code, f32(a), a.offset, f32(b)[b.offset], f32(out), out.offset, count);
+      loadDims(a, shapeBuf, aStrideBuf);
+      loadDims(b, null, bStrideBuf);
+      n.binaryStrided(code, out.shape.length, shapeBuf, f32(a), a.offset, aStrideBuf, f32(b), b.offset, bStrideBuf, f32(out), out.offset);
+    },
+    sumDim(x, out, outer, red, inner) {
+      if (!isF32(x) || !isF32(out)) return ref.sumDim(x, out, outer, red, inner);
+      if (outer === 1 && inner === 1) f32(out)[out.offset] = n.sumAll(f32(x), x.offset, red);
+      else n.sumDim(f32(x), x.offset, f32(out), out.offset, outer, red, inner);
+    },
+    maxDim(x, values, indices, outer, red, inner, isMin) {
+      if (isMin || !isF32(x) || !isF32(values)) return ref.maxDim(x, values, indices, outer, red, inner, isMin);
+      const count = outer * inner;
+      const idx = indices.dtype === "int32" ? (indices.storage.data as Int32Array) : scratchI32(count);
+      const off = indices.dtype === "int32" ? indices.offset : 0;
+      n.maxDim(f32(x), x.offset, f32(values), values.offset, idx, off, outer, red, inner);
+      if (indices.dtype !== "int32") {
+        const d = indices.storage.data;
+        for (let i = 0; i < count; i++) d[indices.offset + i] = idx[i];
+      }
+    },
+    bmm(a, b, out, batch, M, N, K, transA, transB) {
+      if (!isF32(a) || !isF32(b) || !isF32(out) || batch * M * N * K === 0) return ref.bmm(a, b, out, batch, M, N, K, transA, transB);
+      if (batch === 1) {
+        n.gemm(transA, transB, M, N, K, 1, f32(a), a.offset, transA ? M : K, f32(b), b.offset, transB ? K : N, 0, f32(out), out.offset, N);
+      } else {
+        n.bgemm(batch, transA, transB, M, N, K, f32(a), a.offset, M * K, f32(b), b.offset, K * N, f32(out), out.offset, M * N);
+      }
+    },
+    linear(x, w, bias, out) {
+      const [M, N] = out.shape;
+      if (!isF32(x) || !isF32(w) || !isF32(out) || (bias && !isF32(bias)) || M * N * w.shape[1] === 0) return ref.linear(x, w, bias, out);
+      n.linear(f32(x), x.offset, f32(w), w.offset, bias ? f32(bias) : null, bias?.offset ?? 0, f32(out), out.offset, M, N, w.shape[1]);
+    },
+    linearBackward(gy, x, w, gx, gw, gb) {
+      const [M, N] = gy.shape;
+      if (!isF32(gy) || !isF32(x) || !isF32(w) || M * N * w.shape[1] === 0) return ref.linearBackward(gy, x, w, gx, gw, gb);
+      n.linearBackward(
+        f32(gy), gy.offset, f32(x), x.offset, f32(w), w.offset,
+        gx ? f32(gx) : null, gx?.offset ?? 0, gw ? f32(gw) : null, gw?.offset ?? 0, gb ? f32(gb) : null, gb?.offset ?? 0,
+        M, N, w.shape[1],
+      );
+    },
+    conv2d(x, w, bias, out, p) {
+      if (!isF32(x) || !isF32(w) || (bias && !isF32(bias))) return ref.conv2d(x, w, bias, out, p);
+      n.conv2d(
+        f32(x), x.offset, f32(w), w.offset, bias ? f32(bias) : null, bias?.offset ?? 0, f32(out), out.offset,
+        p.N, p.C, p.H, p.W, p.OC, p.KH, p.KW, p.strideH, p.strideW, p.padH, p.padW, p.dilH, p.dilW, p.groups, p.OH, p.OW,
+      );
+    },
+    conv2dBackward(gy, x, w, gx, gw, gb, p) {
+      if (!isF32(gy) || !isF32(x) || !isF32(w)) return ref.conv2dBackward(gy, x, w, gx, gw, gb, p);
+      n.conv2dBackward(
+        f32(gy), gy.offset, f32(x), x.offset, f32(w), w.offset,
+        gx ? f32(gx) : null, gx?.offset ?? 0, gw ? f32(gw) : null, gw?.offset ?? 0, gb ? f32(gb) : null, gb?.offset ?? 0,
+        p.N, p.C, p.H, p.W, p.OC, p.KH, p.KW, p.strideH, p.strideW, p.padH, p.padW, p.dilH, p.dilW, p.groups, p.OH, p.OW,
+      );
+    },
+    maxPool2d(x, out, indices, p) {
+      if (!isF32(x) || indices.dtype !== "int32") return ref.maxPool2d(x, out, indices, p);
+      n.maxPool2d(
+        f32(x), x.offset, f32(out), out.offset, indices.storage.data as Int32Array, indices.offset,
+        p.N, p.C, p.H, p.W, p.KH, p.KW, p.strideH, p.strideW, p.padH, p.padW, p.dilH, p.dilW, p.OH, p.OW,
+      );
+    },
+    maxPool2dBackward(gy, indices, gx, p) {
+      if (!isF32(gy) || indices.dtype !== "int32") return ref.maxPool2dBackward(gy, indices, gx, p);
+      n.maxPool2dBackward(f32(gy), gy.offset, indices.storage.data as Int32Array, indices.offset, f32(gx), gx.offset, p.N, p.C, p.H, p.W, p.OH, p.OW);
+    },
+    avgPool2d(x, out, p) {
+      if (!isF32(x)) return ref.avgPool2d(x, out, p);
+      n.avgPool2d(f32(x), x.offset, f32(out), out.offset, p.N, p.C, p.H, p.W, p.KH, p.KW, p.strideH, p.strideW, p.padH, p.padW, p.OH, p.OW, p.countIncludePad, p.divisorOverride);
+    },
+    avgPool2dBackward(gy, gx, p) {
+      if (!isF32(gy)) return ref.avgPool2dBackward(gy, gx, p);
+      n.avgPool2dBackward(f32(gy), gy.offset, f32(gx), gx.offset, p.N, p.C, p.H, p.W, p.KH, p.KW, p.strideH, p.strideW, p.padH, p.padW, p.OH, p.OW, p.countIncludePad, p.divisorOverride);
+    },
+    softmax(x, out, outer, len, inner, log) {
+      if (!isF32(x)) return ref.softmax(x, out, outer, len, inner, log);
+      n.softmax(f32(x), x.offset, f32(out), out.offset, outer, len, inner, log);
+    },
+    softmaxBackward(gy, y, gx, outer, len, inner, log) {
+      if (!isF32(gy) || !isF32(y)) return ref.softmaxBackward(gy, y, gx, outer, len, inner, log);
+      n.softmaxBackward(f32(gy), gy.offset, f32(y), y.offset, f32(gx), gx.offset, outer, len, inner, log);
+    },
+    crossEntropy(logits, target, loss, grad, p) {
+      if (!isF32(logits)) return ref.crossEntropy(logits, target, loss, grad, p);
+      const [N, C] = logits.shape;
+      const [t, tOff] = int32Targets(target);
+      // Out-of-range targets get the reference kernel's error message (it names the bad value).
+      for (let i = 0; i < N; i++) if (t[tOff + i] !== p.ignoreIndex && !(t[tOff + i] >= 0 && t[tOff + i] < C)) return ref.crossEntropy(logits, target, loss, grad, p);
+      n.crossEntropy(f32(logits), logits.offset, t, tOff, N, C, p.ignoreIndex, p.labelSmoothing, Reduction[p.reduction], f32(loss), loss.offset, grad ? f32(grad) : null, grad?.offset ?? 0);
+    },
+    batchNorm(x, weight, bias, rm, rv, out, saveMean, saveInvstd, p) {
+      const all = [x, weight, bias, rm, rv, out, saveMean, saveInvstd];
+      if (!all.every((v) => !v || isF32(v))) return ref.batchNorm(x, weight, bias, rm, rv, out, saveMean, saveInvstd, p);
+      n.batchNorm2d(
+        f32(x), x.offset, f32(out), out.offset, p.N, p.C, p.HW,
+        weight ? f32(weight) : null, weight?.offset ?? 0, bias ? f32(bias) : null, bias?.offset ?? 0,
+        rm ? f32(rm) : null, rm?.offset ?? 0, rv ? f32(rv) : null, rv?.offset ?? 0,
+        p.training, p.momentum, p.eps, f32(saveMean), saveMean.offset, f32(saveInvstd), saveInvstd.offset,
+      );
+    },
+    batchNormBackward(gy, x, weight, saveMean, saveInvstd, gx, gw, gb, p) {
+      if (!p.training || !isF32(gy) || !isF32(x) || (weight && !isF32(weight))) {
+        return ref.batchNormBackward(gy, x, weight, saveMean, saveInvstd, gx, gw, gb, p);
+      }
+      n.batchNorm2dBackward(
+        f32(gy), gy.offset, f32(x), x.offset, weight ? f32(weight) : null, weight?.offset ?? 0,
+        f32(saveMean), saveMean.offset, f32(saveInvstd), saveInvstd.offset,
+        f32(gx), gx.offset, gw ? f32(gw) : null, gw?.offset ?? 0, gb ? f32(gb) : null, gb?.offset ?? 0, p.N, p.C, p.HW,
+      );
+    },
+    sgdStep(params, grads, bufs, p, firstStep) {
+      if (![...params, ...grads].every(isF32) || !bufs.every((b) => !b || isF32(b))) return ref.sgdStep(params, grads, bufs, p, firstStep);
+      // The addon takes one firstStep flag per call: split the (rare) mixed case in two.
+      for (const first of [true, false]) {
+        const idx = params.map((_, i) => i).filter((i) => firstStep[i] === first);
+        if (!idx.length) continue;
+        const offsets = Int32Array.from(idx, (i) => params[i].offset);
+        const sizes = Int32Array.from(idx, (i) => numelOf(params[i].shape));
+        n.sgdStep(
+          idx.map((i) => f32(params[i])), idx.map((i) => f32(grads[i]).subarray(grads[i].offset)),
+          idx.map((i) => (bufs[i] ? f32(bufs[i]!).subarray(bufs[i]!.offset) : null)),
+          offsets, sizes, p.lr, p.momentum, p.dampening, p.weightDecay, p.nesterov, p.maximize, first,
+        );
+      }
+    },
+    adamStep(params, grads, expAvg, expAvgSq, maxExpAvgSq, step, p) {
+      const ok = !p.amsgrad && [...params, ...grads, ...expAvg, ...expAvgSq].every(isF32) && step.every((s) => s === step[0]);
+      if (!ok) return ref.adamStep(params, grads, expAvg, expAvgSq, maxExpAvgSq, step, p);
+      n.adamStep(
+        params.map(f32), grads.map((g) => f32(g).subarray(g.offset)), expAvg.map((e) => f32(e).subarray(e.offset)),
+        expAvgSq.map((e) => f32(e).subarray(e.offset)),
+        Int32Array.from(params, (t) => t.offset), Int32Array.from(params, (t) => numelOf(t.shape)),
+        p.lr, p.beta1, p.beta2, p.eps, p.weightDecay, step[0], p.decoupled, 0, p.maximize,
+      );
+    },
+  };
+}
+
+export function nativeBackend(addon: NativeAddon): Backend {
+  return { name: "native", kernels: nativeKernels(addon) };
+}
