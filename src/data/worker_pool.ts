@@ -12,6 +12,12 @@ const WORKER_URL = new URL("./worker.js", import.meta.url).href;
 // on the port: a synchronous loop in the main thread can't see a worker's 'error' event.
 const BOOTSTRAP = `
 const { workerData } = require("node:worker_threads");
+// The main thread has already said that native kernels are missing; once is enough.
+const emitWarning = process.emitWarning;
+process.emitWarning = function (w, o, ...rest) {
+  if (o && o.code === "KINDLING_NO_NATIVE") return;
+  return emitWarning.call(this, w, o, ...rest);
+};
 import(workerData.entry).catch((e) => {
   workerData.port.postMessage({ type: "error", id: -1, worker: workerData.workerId, message: "failed to start: " + (e && e.message), stack: e && e.stack });
   const s = new Int32Array(workerData.signal);
