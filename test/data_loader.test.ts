@@ -6,7 +6,7 @@ import { DataLoader, TensorDataset, Subset, randomSplit, defaultCollate, BatchSa
 import { fromTypedArray } from "../src/tensor/create.js";
 import { Generator, manualSeed } from "../src/tensor/random.js";
 import type { Tensor } from "../src/tensor/tensor.js";
-import { BrokenSpecDataset, CountingDataset, LocalOnlyDataset } from "./helpers/data_fixtures.js";
+import { BrokenSpecDataset, CountingDataset, LocalOnlyDataset, StrayThrowDataset } from "./helpers/data_fixtures.js";
 
 const arange = (n: number) => fromTypedArray(Float32Array.from({ length: n }, (_, i) => i), [n], "float32");
 const list = (t: Tensor) => Array.from(t.dataSync());
@@ -157,6 +157,8 @@ test("workers: an error names the sample index; datasets without workerSpec are 
   }, /sample index 13/);
   assert.throws(() => [...new DataLoader(new LocalOnlyDataset(), { numWorkers: 1 })], /LocalOnlyDataset can't be rebuilt in a worker thread.*workerSpec\(\)/);
   assert.throws(() => [...new DataLoader(new BrokenSpecDataset(), { numWorkers: 1 })], /could not rebuild the dataset: .*no_such_module/);
+  // An exception outside any task reaches a synchronous loop too (it can't see 'error' events).
+  assert.throws(() => [...new DataLoader(new StrayThrowDataset(2000), { batchSize: 2, numWorkers: 1 })], /crashed: stray callback failed/);
 });
 
 test("workers shut down: no hanging process after break, error, or an abandoned iterator", () => {

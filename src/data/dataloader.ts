@@ -270,7 +270,7 @@ class WorkerRun {
 
   accept(m: WorkerMessage): void {
     if (m.type === "error") {
-      const where = m.id < 0 ? "its start" : m.index !== undefined ? `sample index ${m.index}` : "a batch";
+      const where = m.id < 0 ? "outside any batch" : m.index !== undefined ? `sample index ${m.index}` : "a batch";
       const err = new Error(`DataLoader worker ${m.worker}: error while loading ${where}: ${m.message}`);
       if (m.stack) err.stack = `${err.message}\n--- in the worker ---\n${m.stack}`;
       throw err;

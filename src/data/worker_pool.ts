@@ -18,12 +18,15 @@ process.emitWarning = function (w, o, ...rest) {
   if (o && o.code === "KINDLING_NO_NATIVE") return;
   return emitWarning.call(this, w, o, ...rest);
 };
-import(workerData.entry).catch((e) => {
-  workerData.port.postMessage({ type: "error", id: -1, worker: workerData.workerId, message: "failed to start: " + (e && e.message), stack: e && e.stack });
+function report(message, e) {
+  workerData.port.postMessage({ type: "error", id: -1, worker: workerData.workerId, message: message + (e && e.message), stack: e && e.stack });
   const s = new Int32Array(workerData.signal);
   Atomics.add(s, 0, 1);
   Atomics.notify(s, 0);
-});
+}
+// An exception outside any task (a stray callback in user code) would end the thread silently.
+process.on("uncaughtException", (e) => { report("crashed: ", e); process.exit(1); });
+import(workerData.entry).catch((e) => report("failed to start: ", e));
 `;
 
 // Flags that make sense only for the main script (node --input-type=module -e ...) break workers.

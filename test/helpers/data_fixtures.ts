@@ -39,3 +39,21 @@ export class BrokenSpecDataset extends LocalOnlyDataset {
     return { module: new URL("./no_such_module.js", import.meta.url).href, export: "Nope", args: [] };
   }
 }
+
+/** Throws from a timer inside the worker: an exception outside any task. */
+export class StrayThrowDataset extends CountingDataset {
+  private armed = true;
+  override get(i: number): [Tensor, number] {
+    // Fires between two tasks, after the first task's result went out.
+    if (this.armed) {
+      this.armed = false;
+      setTimeout(() => {
+        throw new Error("stray callback failed");
+      }, 0);
+    }
+    return super.get(i);
+  }
+  override workerSpec(): WorkerSpec {
+    return { module: import.meta.url, export: "StrayThrowDataset", args: [this.n] };
+  }
+}
