@@ -18,3 +18,5 @@ export * as backends from "./backend/public.js";
 export { device } from "./backend/public.js";
 export * as nn from "./nn/index.js";
 export * as optim from "./optim/index.js";
+export * as utils from "./utils/index.js";
+export * as io from "./io/index.js";
