@@ -94,8 +94,10 @@ export function resolveConfig(o: Record<string, string | number | boolean | unde
       }
       (pinned as Record<string, unknown>)[k] = saved[k];
     }
-    if (o.epochs === undefined && saved.epochs !== undefined) pinned.epochs = saved.epochs;
-    if (o.data === undefined && saved.data !== undefined) pinned.data = saved.data;
+    // Everything else defaults to the interrupted run's choice, and may be changed (e.g. --epochs to train longer).
+    for (const k of ["data", "epochs", "workers", "device", "logEvery", "checkpointEvery", "report", "tensorboard"] as const) {
+      if (saved[k] !== undefined) (pinned as Record<string, unknown>)[k] = saved[k];
+    }
   }
   const pick = <T>(k: string, dflt: T): T => ((o[k] ?? (pinned as Record<string, unknown>)[k] ?? dflt) as T);
   return {
@@ -294,6 +296,8 @@ export async function train(cfg: TrainConfig): Promise<{ summary: TrainSummary; 
   };
 
   const totalSteps = stepsPerEpoch * cfg.epochs;
+  // Test hook: a pause after every step, so a test can interrupt a tiny run at a chosen point.
+  const stepDelayMs = Number(process.env.KINDLING_STEP_DELAY_MS ?? 0);
   const t0 = performance.now();
   let lastYield = Date.now();
   const stepsAtStart = globalStep;
@@ -350,6 +354,7 @@ export async function train(cfg: TrainConfig): Promise<{ summary: TrainSummary; 
           process.stderr.write(`checkpoint: epoch ${epoch + 1}, step ${i} (global step ${globalStep}) saved to ${files.checkpoint}\n`);
         }
       }
+      if (stepDelayMs > 0) await new Promise((r) => setTimeout(r, stepDelayMs));
       if (Date.now() - lastYield > 50) {
         const elapsed = (performance.now() - t0) / 1000;
         const rate = (globalStep - stepsAtStart) / Math.max(1e-9, elapsed);
