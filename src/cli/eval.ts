@@ -1,6 +1,7 @@
 // `kindling eval --checkpoint PATH`: test accuracy, per class, and the confusion matrix.
 
 import * as path from "node:path";
+import { CIFAR10_CLASSES } from "../models/tutorial_net.js";
 import type { Specs } from "./args.js";
 import { accuracyLines, confusionLines, evaluate, ExitError, loadModel, Out } from "./common.js";
 import { loadSplit, testLoader, type DatasetName } from "./data.js";
@@ -39,7 +40,7 @@ export async function evalCommand(o: Record<string, string | number | boolean | 
     },
     false,
   );
-  const classes = testset.classes;
+  const classes = dataset === "cifar10" && testset.classes.length === 10 ? [...CIFAR10_CLASSES] : testset.classes;
   const r = await evaluate(m.net, testLoader(testset, (o.batchSize as number | undefined) ?? 100, (o.workers as number | undefined) ?? 2), classes, device);
   for (const l of accuracyLines(r)) out.line(l);
   out.line();

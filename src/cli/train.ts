@@ -6,7 +6,7 @@ import * as path from "node:path";
 import { DataLoader } from "../data/index.js";
 import { loadCheckpoint, readCheckpoint, saveCheckpoint } from "../io/checkpoint.js";
 import { saveFile } from "../io/safetensors.js";
-import { TutorialNet } from "../models/tutorial_net.js";
+import { CIFAR10_CLASSES, TutorialNet } from "../models/tutorial_net.js";
 import { CrossEntropyLoss } from "../nn/index.js";
 import { SGD } from "../optim/index.js";
 import { writeReport, type LossPoint, type SampleGrid } from "../report/index.js";
@@ -207,7 +207,8 @@ export async function train(cfg: TrainConfig): Promise<{ summary: TrainSummary; 
   };
   const trainset = loadSplit(dataOpts, true);
   const testset = loadSplit(dataOpts, false);
-  const classes = trainset.classes;
+  // The seed's own class names ('plane', 'car', ...) rather than the dataset's ('airplane', 'automobile', ...).
+  const classes = cfg.dataset === "cifar10" && trainset.classes.length === 10 ? [...CIFAR10_CLASSES] : trainset.classes;
 
   // ---- model, optimizer, generators ----
   manualSeed(cfg.seed);
@@ -304,6 +305,11 @@ export async function train(cfg: TrainConfig): Promise<{ summary: TrainSummary; 
   let epochStartState = loaderGen.getState();
   for (let epoch = startEpoch; epoch < cfg.epochs && !stop; epoch++) {
     epochStartState = loaderGen.getState();
+    if (skip === 0) {
+      // running_loss = 0.0 at the top of each epoch, as in the seed (a resumed epoch keeps its saved partial sum).
+      hist.runningLoss = 0;
+      hist.runningCount = 0;
+    }
     let i = 0;
     const epochT0 = performance.now();
     for await (const [inputs0, labels0] of loader) {
