@@ -175,7 +175,7 @@ h1{font-size:22px;margin:0 0 4px}h2{font-size:16px;margin:0 0 12px}
 .kpi{font-size:28px;font-weight:600}
 section.card{margin:0 0 16px}
 .row{display:flex;flex-wrap:wrap;gap:16px}.row>section{flex:1 1 420px}
-svg.plot{max-width:100%;height:auto;display:block}
+svg.plot{max-width:100%;height:auto;display:block}#loss-curve{width:100%}
 .grid{stroke:#eceef2}.axis{stroke:#9aa1ad}.epoch{stroke:#c7cbd3;stroke-dasharray:4 3}
 .tick{font-size:11px;fill:#4b5563}.label{font-size:12px;fill:#374151}
 .loss-line{fill:none;stroke:#2563eb;stroke-width:1.8}.loss-pt{fill:#2563eb}
