@@ -3,7 +3,7 @@
 // with the sample index, so the main thread never waits on a worker that died silently.
 
 import { workerData, type MessagePort } from "node:worker_threads";
-import "../tensor/init.js";
+import { setNumThreads } from "../tensor/init.js";
 import { defaultGenerator } from "../tensor/random.js";
 import { defaultCollate } from "./collate.js";
 import type { Dataset, WorkerSpec } from "./dataset.js";
@@ -28,6 +28,9 @@ export interface Task {
 export type WorkerMessage =
   | { type: "result"; id: number; worker: number; batches: unknown[]; sizes?: number[] }
   | { type: "error"; id: number; worker: number; message: string; stack?: string; index?: number; batch?: number };
+
+// Data workers run one sample pipeline each; a native thread pool per worker would only oversubscribe the CPU.
+setNumThreads(1);
 
 const init = workerData as WorkerInit;
 const signal = new Int32Array(init.signal);
