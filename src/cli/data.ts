@@ -63,9 +63,10 @@ export function loadSplit(o: DataOptions, train: boolean): CIFAR10 {
 }
 
 export function trainLoader(ds: CIFAR10, batchSize: number, numWorkers: number, generator: Generator): DataLoader<[import("../tensor/tensor.js").Tensor, import("../tensor/tensor.js").Tensor]> {
-  return new DataLoader(ds, { batchSize, shuffle: true, numWorkers, generator });
+  // Workers stay up across epochs: starting them (loading the engine in each) costs more than an epoch of batch 4.
+  return new DataLoader(ds, { batchSize, shuffle: true, numWorkers, generator, persistentWorkers: numWorkers > 0 });
 }
 
 export function testLoader(ds: CIFAR10, batchSize: number, numWorkers: number): DataLoader<[import("../tensor/tensor.js").Tensor, import("../tensor/tensor.js").Tensor]> {
-  return new DataLoader(ds, { batchSize, shuffle: false, numWorkers });
+  return new DataLoader(ds, { batchSize, shuffle: false, numWorkers, persistentWorkers: numWorkers > 0 });
 }
