@@ -22,7 +22,10 @@ namespace pg {
 #define KD_W 16
 #define KD_MR 14
 #define KD_NV 2
-#include "kernels.inc"
+#ifndef PG_KERNELS
+#define PG_KERNELS "kernels.inc"
+#endif
+#include PG_KERNELS
 }  // namespace pg
 #pragma GCC pop_options
 
