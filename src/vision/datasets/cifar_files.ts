@@ -1,7 +1,7 @@
 // Reading CIFAR-10 from either official layout on disk. Every check names the file and the problem,
 // so a truncated copy or a wrong directory is obvious from the message alone.
 
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync, statSync } from "node:fs";
 import { basename, join } from "node:path";
 import { NdArray, pyText, unpickle } from "../../io/pickle.js";
 
@@ -21,7 +21,7 @@ export class CifarDataError extends Error {
 }
 
 export interface CifarArrays {
-  /** N x 32 x 32 x 3 uint8, HWC like torchvision's `data` (backed by a SharedArrayBuffer). */
+  /** N x 32 x 32 x 3 uint8, HWC like torchvision's `data` (a view of a SharedArrayBuffer, from offset 0; the buffer may be a little longer). */
   data: Uint8Array;
   targets: number[];
   classes: string[];
@@ -59,29 +59,60 @@ function readFile(file: string): Buffer {
   return readFileSync(file);
 }
 
-const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
-const scratch = new Uint8Array(RECORD);
-const scratch32 = new Uint32Array(scratch.buffer);
+/** Open a batch file for reading, with "is missing" naming it. */
+function openBatch(file: string): { fd: number; size: number } {
+  let fd: number;
+  try {
+    fd = openSync(file, "r");
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") fail(file, "is missing");
+    fail(file, `cannot be opened: ${(e as Error).message}`);
+  }
+  return { fd, size: fstatSync(fd).size };
+}
 
-/** CHW rows (1024 R, 1024 G, 1024 B) → HWC pixels. */
-function chwToHwc(src: Uint8Array, srcOffset: number, dst: Uint8Array, dstOffset: number, dst32: Uint32Array | null): void {
-  if (dst32 && dstOffset % 4 === 0) {
-    // Four pixels at a time: one 32-bit word from each plane becomes three words of RGBR GBRG BRGB.
-    scratch.set(src.subarray(srcOffset, srcOffset + RECORD));
-    let o = dstOffset / 4;
-    for (let w = 0; w < 256; w++, o += 3) {
-      const r = scratch32[w]!, g = scratch32[256 + w]!, b = scratch32[512 + w]!;
-      dst32[o] = (r & 0xff) | ((g & 0xff) << 8) | ((b & 0xff) << 16) | ((r & 0xff00) << 16);
-      dst32[o + 1] = ((g >>> 8) & 0xff) | ((b & 0xff00)) | ((r >>> 16 & 0xff) << 16) | ((g >>> 16 & 0xff) << 24);
-      dst32[o + 2] = ((b >>> 16) & 0xff) | ((r >>> 24) << 8) | ((g >>> 24) << 16) | ((b >>> 24) << 24);
+/** Read exactly `length` bytes at `position` into dst[0..length), or fail naming the file. */
+function readExactly(fd: number, file: string, dst: Uint8Array, length: number, position: number): void {
+  let done = 0;
+  while (done < length) {
+    const n = readSync(fd, dst, done, length - done, position + done);
+    if (n === 0) fail(file, `ended after ${position + done} bytes while reading (changed or truncated while being read)`);
+    done += n;
+  }
+}
+
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
+/**
+ * `count` records of CHW rows (1024 R, 1024 G, 1024 B each) → HWC pixels. Records start every
+ * `srcStride` bytes from `srcOffset`; the destination is dense, from record `dstRecord` on.
+ * Little-endian hosts write four pixels (three 32-bit words RGBR GBRG BRGB) at a time.
+ */
+function chwToHwc(src: Uint8Array, srcOffset: number, srcStride: number, count: number, dst: Uint8Array, dst32: Uint32Array | null, dstRecord: number): void {
+  if (dst32) {
+    for (let i = 0; i < count; i++) {
+      let s = srcOffset + i * srcStride;
+      let o = (dstRecord + i) * (RECORD / 4);
+      for (const end = s + 1024; s < end; s += 4, o += 3) {
+        const r0 = src[s]!, r1 = src[s + 1]!, r2 = src[s + 2]!, r3 = src[s + 3]!;
+        const g0 = src[s + 1024]!, g1 = src[s + 1025]!, g2 = src[s + 1026]!, g3 = src[s + 1027]!;
+        const b0 = src[s + 2048]!, b1 = src[s + 2049]!, b2 = src[s + 2050]!, b3 = src[s + 2051]!;
+        dst32[o] = r0 | (g0 << 8) | (b0 << 16) | (r1 << 24);
+        dst32[o + 1] = g1 | (b1 << 8) | (r2 << 16) | (g2 << 24);
+        dst32[o + 2] = b2 | (r3 << 8) | (g3 << 16) | (b3 << 24);
+      }
     }
     return;
   }
-  for (let p = 0; p < 1024; p++) {
-    const o = dstOffset + p * 3;
-    dst[o] = src[srcOffset + p]!;
-    dst[o + 1] = src[srcOffset + 1024 + p]!;
-    dst[o + 2] = src[srcOffset + 2048 + p]!;
+  for (let i = 0; i < count; i++) {
+    const s = srcOffset + i * srcStride;
+    const d = (dstRecord + i) * RECORD;
+    for (let p = 0; p < 1024; p++) {
+      const o = d + p * 3;
+      dst[o] = src[s + p]!;
+      dst[o + 1] = src[s + 1024 + p]!;
+      dst[o + 2] = src[s + 2048 + p]!;
+    }
   }
 }
 
@@ -92,54 +123,104 @@ function checkLabel(file: string, index: number, label: unknown): number {
   return label;
 }
 
-interface Batch {
-  rows: Uint8Array; // n x 3072 CHW
-  rowStride: number; // bytes from one record's pixels to the next
-  rowOffset: number; // offset of the first pixel
-  labels: number[];
+/** The output arrays: N x 3072 HWC bytes in shared memory, so DataLoader worker threads read them without a copy each. */
+interface Out {
+  data: Uint8Array;
+  data32: Uint32Array | null;
+  targets: number[];
+  /** Records written so far. */
+  n: number;
 }
 
-function readBinBatch(file: string): Batch {
-  const buf = readFile(file);
-  if (buf.length === 0) fail(file, "is empty");
-  if (buf.length % BIN_RECORD !== 0) {
-    fail(file, `size ${buf.length} bytes is not a whole number of ${BIN_RECORD}-byte records (truncated or not a CIFAR-10 binary batch)`);
+function allocOut(records: number): Out {
+  const data = new Uint8Array(new SharedArrayBuffer(records * RECORD));
+  return { data, data32: LITTLE_ENDIAN ? new Uint32Array(data.buffer, 0, records * (RECORD / 4)) : null, targets: [], n: 0 };
+}
+
+// Records converted per read: big enough that a read costs little per record, small enough to stay in cache.
+const BIN_CHUNK_RECORDS = 512;
+
+/** Binary layout: sizes checked for every file first, then each file streamed through one small reused buffer. */
+function readBinSplit(files: string[]): Out {
+  const opened: Array<{ file: string; fd: number; n: number }> = [];
+  try {
+    for (const file of files) {
+      const { fd, size } = openBatch(file);
+      opened.push({ file, fd, n: 0 });
+      if (size === 0) fail(file, "is empty");
+      if (size % BIN_RECORD !== 0) {
+        fail(file, `size ${size} bytes is not a whole number of ${BIN_RECORD}-byte records (truncated or not a CIFAR-10 binary batch)`);
+      }
+      opened[opened.length - 1]!.n = size / BIN_RECORD;
+    }
+    const out = allocOut(opened.reduce((a, f) => a + f.n, 0));
+    const chunk = new Uint8Array(Math.min(BIN_CHUNK_RECORDS, Math.max(...opened.map((f) => f.n))) * BIN_RECORD);
+    for (const { file, fd, n } of opened) {
+      for (let first = 0; first < n; first += BIN_CHUNK_RECORDS) {
+        const count = Math.min(BIN_CHUNK_RECORDS, n - first);
+        readExactly(fd, file, chunk, count * BIN_RECORD, first * BIN_RECORD);
+        for (let i = 0; i < count; i++) out.targets.push(checkLabel(file, first + i, chunk[i * BIN_RECORD]));
+        chwToHwc(chunk, 1, BIN_RECORD, count, out.data, out.data32, out.n);
+        out.n += count;
+      }
+    }
+    return out;
+  } finally {
+    for (const { fd } of opened) closeSync(fd);
   }
-  const n = buf.length / BIN_RECORD;
-  const labels = new Array<number>(n);
-  for (let i = 0; i < n; i++) labels[i] = checkLabel(file, i, buf[i * BIN_RECORD]);
-  return { rows: buf, rowStride: BIN_RECORD, rowOffset: 1, labels };
 }
 
 function mapGet(m: Map<unknown, unknown>, key: string): unknown {
   return m.get(key);
 }
 
-function readPyBatch(file: string): Batch {
-  const buf = readFile(file);
-  let obj: unknown;
-  try {
-    obj = unpickle(buf, { source: file });
-  } catch (e) {
-    fail(file, `cannot be unpickled: ${(e as Error).message}`);
+/**
+ * Python layout: each pickle is read into one reused buffer (its 'data' array is a view of that
+ * buffer) and converted before the next is read, so no file stays in memory. The output is sized
+ * from the file sizes (an upper bound on the records) and returned as an exact-length view.
+ */
+function readPySplit(files: string[]): Out {
+  const sizes = files.map((file) => {
+    if (!existsSync(file)) fail(file, "is missing");
+    return statSync(file).size;
+  });
+  const out = allocOut(sizes.reduce((a, s) => a + Math.floor(s / RECORD), 0));
+  let buf = new Uint8Array(0);
+  for (let f = 0; f < files.length; f++) {
+    const file = files[f]!;
+    const { fd, size } = openBatch(file);
+    try {
+      if (size !== sizes[f]) fail(file, `changed size while being read (${sizes[f]} then ${size} bytes)`);
+      if (buf.length < size) buf = new Uint8Array(size);
+      readExactly(fd, file, buf, size, 0);
+    } finally {
+      closeSync(fd);
+    }
+    let obj: unknown;
+    try {
+      obj = unpickle(buf.subarray(0, size), { source: file });
+    } catch (e) {
+      fail(file, `cannot be unpickled: ${(e as Error).message}`);
+    }
+    if (!(obj instanceof Map)) fail(file, "does not hold a dict");
+    const data = mapGet(obj, "data");
+    const labels = mapGet(obj, "labels");
+    if (!(data instanceof NdArray)) fail(file, "has no 'data' array");
+    if (data.dtype.code !== "u1" || data.shape.length !== 2 || data.shape[1] !== RECORD || data.order !== "C") {
+      fail(file, `'data' is ${data.dtype} with shape [${data.shape.join(", ")}], expected uint8 [N, ${RECORD}]`);
+    }
+    const n = data.shape[0]!;
+    if (n === 0) fail(file, "holds no records");
+    if (!Array.isArray(labels)) fail(file, "has no 'labels' list");
+    if (labels.length !== n) fail(file, `has ${labels.length} labels for ${n} images`);
+    // Cannot happen for a consistent pickle (the pixels are part of the file), but the output must not overflow.
+    if ((out.n + n) * RECORD > out.data.length) fail(file, `holds more image bytes (${n} x ${RECORD}) than its size allows`);
+    for (let i = 0; i < n; i++) out.targets.push(checkLabel(file, i, labels[i]));
+    chwToHwc(data.data as Uint8Array, 0, RECORD, n, out.data, out.data32, out.n);
+    out.n += n;
   }
-  if (!(obj instanceof Map)) fail(file, "does not hold a dict");
-  const data = mapGet(obj, "data");
-  const labels = mapGet(obj, "labels");
-  if (!(data instanceof NdArray)) fail(file, "has no 'data' array");
-  if (data.dtype.code !== "u1" || data.shape.length !== 2 || data.shape[1] !== RECORD || data.order !== "C") {
-    fail(file, `'data' is ${data.dtype} with shape [${data.shape.join(", ")}], expected uint8 [N, ${RECORD}]`);
-  }
-  const n = data.shape[0]!;
-  if (n === 0) fail(file, "holds no records");
-  if (!Array.isArray(labels)) fail(file, "has no 'labels' list");
-  if (labels.length !== n) fail(file, `has ${labels.length} labels for ${n} images`);
-  return {
-    rows: data.data as Uint8Array,
-    rowStride: RECORD,
-    rowOffset: 0,
-    labels: labels.map((l, i) => checkLabel(file, i, l)),
-  };
+  if (out.n * RECORD < out.data.length) out.data = out.data.subarray(0, out.n * RECORD);
+  return out;
 }
 
 function readClasses(layout: CifarLayout): string[] {
@@ -172,23 +253,9 @@ export function readCifar10(root: string, train: boolean, layout = findCifar10(r
     throw new CifarDataError(`CIFAR-10 not found under ${root}: expected ${CIFAR10_PY_DIR}/ or ${CIFAR10_BIN_DIR}/`);
   }
   const names = train ? TRAIN_BATCHES : TEST_BATCHES;
-  const batches = names.map((name) => {
-    const file = join(layout.dir, layout.layout === "bin" ? `${name}.bin` : name);
-    return layout.layout === "bin" ? readBinBatch(file) : readPyBatch(file);
-  });
-  const total = batches.reduce((a, b) => a + b.labels.length, 0);
-  // Shared memory, so DataLoader worker threads can read the images without a copy each.
-  const data = new Uint8Array(new SharedArrayBuffer(total * RECORD));
-  const data32 = LITTLE_ENDIAN ? new Uint32Array(data.buffer) : null;
-  const targets: number[] = [];
-  let k = 0;
-  for (const b of batches) {
-    for (let i = 0; i < b.labels.length; i++, k++) {
-      chwToHwc(b.rows, b.rowOffset + i * b.rowStride, data, k * RECORD, data32);
-      targets.push(b.labels[i]!);
-    }
-  }
-  return { data, targets, classes: readClasses(layout), layout: layout.layout, dir: layout.dir };
+  const files = names.map((name) => join(layout.dir, layout.layout === "bin" ? `${name}.bin` : name));
+  const out = layout.layout === "bin" ? readBinSplit(files) : readPySplit(files);
+  return { data: out.data, targets: out.targets, classes: readClasses(layout), layout: layout.layout, dir: layout.dir };
 }
 
 /** Quick completeness check without decoding: all six batch files exist and have plausible sizes. */
