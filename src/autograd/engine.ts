@@ -1,4 +1,6 @@
 import { fmtShape } from "../core/errors.js";
+import { recycle } from "../backend/buffer_pool.js";
+import type { Storage } from "../backend/storage.js";
 import { sameShape } from "../core/shape.js";
 import type { Tensor } from "../tensor/tensor.js";
 import { isGradEnabled, setGradEnabled } from "./grad_mode.js";
@@ -43,10 +45,26 @@ export function runBackward(root: Tensor, gradient: Tensor, opts: BackwardOption
     return;
   }
   const prevMode = isGradEnabled();
-  setGradEnabled(opts.createGraph ?? false);
+  const createGraph = opts.createGraph ?? false;
+  setGradEnabled(createGraph);
+  // Gradients this pass creates and consumes are counted per storage: when the last pending reference is consumed
+  // and no leaf or caller holds the storage, its memory is recycled (never under createGraph, whose gradients are
+  // themselves saved by new graph nodes).
+  const pending = new Map<Storage, number>();
+  const hold = (t: Tensor) => pending.set(t.storage, (pending.get(t.storage) ?? 0) + 1);
+  const dropped: Storage[] = [];
+  const release = (t: Tensor) => {
+    const n = (pending.get(t.storage) ?? 1) - 1;
+    if (n > 0) pending.set(t.storage, n);
+    else {
+      pending.delete(t.storage);
+      dropped.push(t.storage);
+    }
+  };
   try {
     const order = topoOrder(root.gradFn);
     const grads = new Map<Node, Tensor>([[root.gradFn, gradient]]);
+    hold(gradient);
     for (const node of order) {
       const g = grads.get(node);
       if (!g) continue;
@@ -68,14 +86,31 @@ export function runBackward(root: Tensor, gradient: Tensor, opts: BackwardOption
       for (let i = 0; i < node.next.length; i++) {
         const e = node.next[i];
         const gi = gins[i];
-        if (!e || !gi) continue;
-        if (e instanceof Node) {
+        if (!gi) continue;
+        if (!e) {
+          dropped.push(gi.storage);
+        } else if (e instanceof Node) {
           const prev = grads.get(e);
-          grads.set(e, prev ? prev.add(gi) : gi);
+          if (prev) {
+            const sum = prev.add(gi);
+            grads.set(e, sum);
+            hold(sum);
+            release(prev);
+            dropped.push(gi.storage);
+          } else {
+            grads.set(e, gi);
+            hold(gi);
+          }
         } else {
           accumulateLeaf(e, gi, pass);
+          dropped.push(gi.storage);
         }
       }
+      release(g);
+      if (!createGraph) {
+        for (const st of dropped) if (!pending.has(st) && !pass.storages.has(st)) recycle(st);
+      }
+      dropped.length = 0;
     }
   } finally {
     setGradEnabled(prevMode);

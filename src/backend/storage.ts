@@ -7,6 +7,8 @@ import type { DType, TypedArray } from "../core/dtype.js";
  */
 export class Storage {
   version = 0;
+  /** True only for memory the engine allocated for one tensor's result (never a caller's typed array). */
+  recyclable = false;
   constructor(
     public readonly data: TypedArray,
     public readonly dtype: DType,

@@ -1,4 +1,5 @@
 import { assertDeviceUsable, canonicalDevice } from "../backend/device.js";
+import { MIN_POOLED, takeBuffer } from "../backend/buffer_pool.js";
 import { Storage } from "../backend/storage.js";
 import { allocArray, arrayCtor, assertDType, castValue, type DType, type TypedArray } from "../core/dtype.js";
 import { fmtShape, opError } from "../core/errors.js";
@@ -28,7 +29,10 @@ export function emptyTensor(shape: readonly number[], dtype: DType = "float32", 
   for (const d of shape) {
     if (!Number.isInteger(d) || d < 0) throw opError("empty", `invalid shape ${fmtShape(shape)}: sizes must be non-negative integers`);
   }
-  return wrap(allocArray(dtype, numelOf(shape)), shape, dtype, device);
+  const n = numelOf(shape);
+  const t = wrap((n >= MIN_POOLED && takeBuffer(dtype, n)) || allocArray(dtype, n), shape, dtype, device);
+  t.storage.recyclable = true;
+  return t;
 }
 
 export function finish(t: Tensor, opts?: TensorOptions): Tensor {
