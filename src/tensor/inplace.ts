@@ -1,7 +1,10 @@
 import { isGradEnabled } from "../autograd/grad_mode.js";
 import { contiguousStrides, numelOf } from "../core/shape.js";
 import { kernelsFor, needsGrad, record } from "./dispatch.js";
-import { sumTo } from "./elementwise.js";
+import { promoteTypes } from "../core/dtype.js";
+import { binaryOps, type BinaryName } from "../ops/binary.js";
+import { asTensor, sumTo } from "./elementwise.js";
+import type { TensorOrScalar } from "./tensor.js";
 import { expandTo } from "./movement.js";
 import { fillNormal, fillUniform } from "./random.js";
 import type { Tensor } from "./tensor.js";
@@ -35,6 +38,21 @@ export function apply<T extends Tensor>(self: T, op: (s: Tensor) => Tensor, othe
     self.gradFn = result.gradFn;
     self.requiresGrad = result.requiresGrad;
   }
+  return self;
+}
+
+/**
+ * self op= other. Without autograd the kernel writes straight into self (elementwise ops read and write the same
+ * index, so aliasing is safe); with autograd it goes through apply().
+ */
+export function binaryInPlace<T extends Tensor>(self: T, op: BinaryName, other: TensorOrScalar): T {
+  const o = asTensor(other, self);
+  if (needsGrad(self, o) || !self.isContiguous() || binaryOps[op].result !== "promote" || promoteTypes(self.dtype, o.dtype) !== self.dtype) {
+    return apply(self, (s) => s.binary(op, o), [o]);
+  }
+  checkWritable(self, false);
+  kernelsFor(self).binary(op, self, expandTo(o, self.shape), self);
+  self.storage.version++;
   return self;
 }
 

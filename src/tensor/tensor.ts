@@ -449,16 +449,16 @@ export class Tensor {
 
   // ---- in place (bump the storage version so autograd notices) ----
   add_(other: TensorOrScalar, opts?: { alpha?: number }): this {
-    return inplace.apply(this, (s) => s.add(other, opts), [asT(other)]);
+    return inplace.binaryInPlace(this, "add", opts?.alpha !== undefined && opts.alpha !== 1 ? ew.asTensor(other, this).mul(opts.alpha) : other);
   }
   sub_(other: TensorOrScalar, opts?: { alpha?: number }): this {
-    return inplace.apply(this, (s) => s.sub(other, opts), [asT(other)]);
+    return inplace.binaryInPlace(this, "sub", opts?.alpha !== undefined && opts.alpha !== 1 ? ew.asTensor(other, this).mul(opts.alpha) : other);
   }
   mul_(other: TensorOrScalar): this {
-    return inplace.apply(this, (s) => s.mul(other), [asT(other)]);
+    return inplace.binaryInPlace(this, "mul", other);
   }
   div_(other: TensorOrScalar): this {
-    return inplace.apply(this, (s) => s.div(other), [asT(other)]);
+    return inplace.binaryInPlace(this, "div", other);
   }
   clamp_(min?: number | null, max?: number | null): this {
     return inplace.apply(this, (s) => s.clamp(min, max));
@@ -492,6 +492,3 @@ export class Tensor {
   }
 }
 
-function asT(v: TensorOrScalar): Tensor | undefined {
-  return v instanceof Tensor ? v : undefined;
-}
