@@ -1,26 +1,9 @@
 // The benchmark workloads, shaped exactly like bench/torch_bench.py's.
 import * as torch from "kindling";
+export { TutorialNet } from "../src/models/tutorial_net.js";
 
 const { nn } = torch;
 const F = nn.functional;
-
-export class TutorialNet extends nn.Module {
-  conv1 = new nn.Conv2d(3, 6, 5);
-  pool = new nn.MaxPool2d(2, 2);
-  conv2 = new nn.Conv2d(6, 16, 5);
-  fc1 = new nn.Linear(16 * 5 * 5, 120);
-  fc2 = new nn.Linear(120, 84);
-  fc3 = new nn.Linear(84, 10);
-
-  forward(x: torch.Tensor): torch.Tensor {
-    x = this.pool.forward(F.relu(this.conv1.forward(x)));
-    x = this.pool.forward(F.relu(this.conv2.forward(x)));
-    x = x.view(-1, 16 * 5 * 5);
-    x = F.relu(this.fc1.forward(x));
-    x = F.relu(this.fc2.forward(x));
-    return this.fc3.forward(x);
-  }
-}
 
 function group(cin: number, cout: number): torch.nn.Sequential {
   return new nn.Sequential(
