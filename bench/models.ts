@@ -3,7 +3,6 @@ import * as torch from "kindling";
 export { TutorialNet } from "../src/models/tutorial_net.js";
 
 const { nn } = torch;
-const F = nn.functional;
 
 function group(cin: number, cout: number): torch.nn.Sequential {
   return new nn.Sequential(
