@@ -301,3 +301,13 @@ test("a branch that does not depend on a leaf leaves its .grad null", () => {
   assert.deepEqual(values(x.grad!), [3, 2]);
   assert.deepEqual(values(w.grad!), [0, 1]);
 });
+
+test("createGraph through ops whose backward is a kernel is refused, not silently first-order", () => {
+  const x = torch.randn(1, 2, 6, 6, { requiresGrad: true });
+  const w = torch.randn(3, 2, 3, 3, { requiresGrad: true });
+  const y = torch.nn.functional.conv2d(x, w).square().sum();
+  assert.throws(() => y.backward(undefined, { createGraph: true }), /conv2d: double backward \(createGraph: true\)/);
+  const z = torch.nn.functional.conv2d(x, w).square().sum();
+  z.backward();
+  assert.ok(x.grad && w.grad, "plain backward still works");
+});

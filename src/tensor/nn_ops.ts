@@ -9,6 +9,11 @@ import { emptyTensor } from "./create.js";
 import { kernelsFor, needsGrad, record, sameDevice } from "./dispatch.js";
 import type { Tensor } from "./tensor.js";
 
+/** Backward passes that run kernels record no graph: refuse createGraph rather than give wrong higher derivatives. */
+function firstOrderOnly(op: string): void {
+  if (isGradEnabled()) throw opError(op, "double backward (createGraph: true) through this op is not supported yet");
+}
+
 function requireFloat(op: string, t: Tensor): void {
   if (!isFloating(t.dtype)) throw opError(op, `expected a floating point tensor, got ${t.dtype}`);
 }
@@ -104,6 +109,7 @@ export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null | undefine
       "conv2d",
       [x, weight, bias ?? null],
       (g) => {
+        firstOrderOnly("conv2d");
         const gc = g.contiguous();
         const gx = x.requiresGrad ? emptyTensor(x.shape, x.dtype, x.device) : null;
         const gw = weight.requiresGrad ? emptyTensor(weight.shape, weight.dtype, weight.device) : null;
@@ -168,6 +174,7 @@ export function maxPool2d(x: Tensor, kernel: number | [number, number], o: Pool2
   kernelsFor(x).maxPool2d(xc, out, indices, p);
   if (needsGrad(x)) {
     record(out, "maxPool2d", [x], (g) => {
+      firstOrderOnly("maxPool2d");
       const gx = emptyTensor(x.shape, g.dtype, g.device);
       kernelsFor(g).maxPool2dBackward(g.contiguous(), indices, gx, p);
       return [gx];
@@ -190,6 +197,7 @@ export function avgPool2d(x: Tensor, kernel: number | [number, number], o: Pool2
   kernelsFor(x).avgPool2d(x.contiguous(), out, p);
   if (needsGrad(x)) {
     record(out, "avgPool2d", [x], (g) => {
+      firstOrderOnly("avgPool2d");
       const gx = emptyTensor(x.shape, g.dtype, g.device);
       kernelsFor(g).avgPool2dBackward(g.contiguous(), gx, p);
       return [gx];
@@ -244,7 +252,10 @@ export function crossEntropy(input: Tensor, target: Tensor, o: LossOptions = {})
   const grad = needsGrad(input) ? emptyTensor(input.shape, input.dtype, input.device) : null;
   kernelsFor(input).crossEntropy(x, t, loss, grad, p);
   if (grad) {
-    record(loss, "crossEntropy", [input], (g) => [p.reduction === "none" ? grad.mul(g.unsqueeze(1)) : grad.mul(g)]);
+    record(loss, "crossEntropy", [input], (g) => {
+      firstOrderOnly("crossEntropy");
+      return [p.reduction === "none" ? grad.mul(g.unsqueeze(1)) : grad.mul(g)];
+    });
   }
   return loss;
 }
@@ -258,6 +269,7 @@ export function nllLoss(input: Tensor, target: Tensor, o: LossOptions = {}): Ten
   kernelsFor(input).nllLoss(input.contiguous(), t, loss, p);
   if (needsGrad(input)) {
     record(loss, "nllLoss", [input], (g) => {
+      firstOrderOnly("nllLoss");
       const gx = emptyTensor(input.shape, input.dtype, input.device);
       kernelsFor(g).nllLossBackward(t, gx, g.contiguous(), p);
       return [gx];
@@ -307,6 +319,7 @@ export function batchNorm(
       "batchNorm",
       [x, weight, bias],
       (g) => {
+        firstOrderOnly("batchNorm");
         const gx = emptyTensor(x.shape, x.dtype, x.device);
         const gw = weight?.requiresGrad ? emptyTensor([C], x.dtype, x.device) : null;
         const gb = bias?.requiresGrad ? emptyTensor([C], x.dtype, x.device) : null;
