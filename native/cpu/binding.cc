@@ -377,7 +377,7 @@ napi_value MaxPool2dBackward(napi_env env, napi_callback_info info) {
   const int32_t* idx = a.i32(2, 3, N * C * OH * OW);
   float* gx = a.f32(4, 5, N * C * H * Wd);
   if (!a.ok) return nullptr;
-  T->maxPool2dBackward(gy, idx, gx, N * C, H * Wd, OH * OW);
+  T->maxPool2dBackward(gy, idx, gx, N * C, H, Wd, OH, OW);
   return undef(env);
 }
 

@@ -35,7 +35,7 @@ struct KernelTable {
   void (*conv2dBackward)(const float* gy, const float* x, const float* w, float* gx, float* gw, float* gb,
                          const i64* d);
   void (*maxPool2d)(const float* x, float* y, int32_t* idx, const i64* d);
-  void (*maxPool2dBackward)(const float* gy, const int32_t* idx, float* gx, i64 NC, i64 HW, i64 OHW);
+  void (*maxPool2dBackward)(const float* gy, const int32_t* idx, float* gx, i64 NC, i64 H, i64 W, i64 OH, i64 OW);
   void (*avgPool2d)(const float* x, float* y, const i64* d);
   void (*avgPool2dBackward)(const float* gy, float* gx, const i64* d);
   void (*unary)(int op, const float* x, float* y, i64 n);

@@ -35,8 +35,66 @@ namespace pg {
 
 using kd::i64;
 
-int main() {
+// maxPool2dBackward: the kernel (one pass per plane where windows tile the plane, else zero + scatter) against the
+// old single-threaded zero-fill + scatter, on forward indices of several pool configurations (non-overlapping,
+// overlapping, padded, odd sizes, ties/NaNs), then timed on the airbench shapes.
+static void old_bwd(const float* gy, const int32_t* idx, float* gx, i64 NC, i64 HW, i64 OHW) {
+  for (i64 i = 0; i < NC * HW; i++) gx[i] = 0.f;
+  for (i64 pl = 0; pl < NC; pl++)
+    for (i64 q = 0; q < OHW; q++) {
+      int32_t k = idx[pl * OHW + q];
+      if (k >= 0 && k < HW) gx[pl * HW + k] += gy[pl * OHW + q];
+    }
+}
+static int check_backward() {
   int bad = 0;
+  // N, C, H, W, K, S, P
+  const i64 cfg[][7] = {{2, 3, 31, 31, 2, 2, 0}, {2, 3, 15, 15, 3, 3, 0}, {2, 3, 7, 7, 3, 3, 0}, {2, 3, 3, 3, 3, 3, 0},
+                        {2, 3, 31, 31, 3, 2, 0}, {2, 3, 9, 9, 3, 3, 1}, {1, 2, 8, 9, 2, 1, 0}, {1, 2, 10, 10, 2, 2, 1},
+                        {1, 1, 5, 7, 5, 7, 0},   {1, 2, 6, 6, 1, 1, 0}};
+  for (auto& c : cfg) {
+    const i64 N = c[0], C = c[1], H = c[2], Wd = c[3], K = c[4], S = c[5], P = c[6];
+    const i64 OH = (H + 2 * P - K) / S + 1, OW = (Wd + 2 * P - K) / S + 1;
+    std::vector<float> x(N * C * H * Wd), y(N * C * OH * OW), gy(y.size()), g0(x.size()), g1(x.size(), 7.f);
+    std::vector<int32_t> idx(y.size());
+    for (auto& v : x) v = rand() % 20 == 0 ? NAN : (float)(rand() % 5);
+    for (auto& v : gy) v = (float)rand() / RAND_MAX;
+    i64 d[kd::PD_COUNT] = {N, C, H, Wd, K, K, S, S, P, P, 1, 1, OH, OW, 0, 0};
+    pg::maxPool2d(x.data(), y.data(), idx.data(), d);
+    old_bwd(gy.data(), idx.data(), g0.data(), N * C, H * Wd, OH * OW);
+    pg::maxPool2dBackward(gy.data(), idx.data(), g1.data(), N * C, H, Wd, OH, OW);
+    for (size_t i = 0; i < g0.size(); i++)
+      if (g0[i] != g1[i] && bad++ < 5) printf("backward mismatch k%ld s%ld p%ld %ldx%ld at %zu\n", K, S, P, H, Wd, i);
+  }
+  const i64 sh[][4] = {{128, 64, 31, 31}, {128, 256, 15, 15}, {128, 256, 7, 7}, {128, 256, 3, 3}};
+  for (auto& s : sh) {
+    const i64 N = s[0], C = s[1], H = s[2], Wd = s[3], K = H == 31 ? 2 : 3 - (H == 15 || H == 7 ? 1 : 0);
+    const i64 KK = H == 3 ? 3 : 2, OH = H / KK, OW = Wd / KK;
+    (void)K;
+    std::vector<float> x(N * C * H * Wd), y(N * C * OH * OW), gy(y.size()), gx(x.size());
+    std::vector<int32_t> idx(y.size());
+    for (auto& v : x) v = (float)rand() / RAND_MAX;
+    for (auto& v : gy) v = (float)rand() / RAND_MAX;
+    i64 d[kd::PD_COUNT] = {N, C, H, Wd, KK, KK, KK, KK, 0, 0, 1, 1, OH, OW, 0, 0};
+    pg::maxPool2d(x.data(), y.data(), idx.data(), d);
+    double t_old = 1e30, t_new = 1e30;
+    for (int r = 0; r < 20; r++) {
+      auto t0 = std::chrono::steady_clock::now();
+      old_bwd(gy.data(), idx.data(), gx.data(), N * C, H * Wd, OH * OW);
+      auto t1 = std::chrono::steady_clock::now();
+      pg::maxPool2dBackward(gy.data(), idx.data(), gx.data(), N * C, H, Wd, OH, OW);
+      auto t2 = std::chrono::steady_clock::now();
+      t_old = std::fmin(t_old, std::chrono::duration<double, std::micro>(t1 - t0).count());
+      t_new = std::fmin(t_new, std::chrono::duration<double, std::micro>(t2 - t1).count());
+    }
+    printf("maxpool bwd k%ld %ldx%ldx%ldx%ld -> %ldx%ld: old %.0f us, new %.0f us (best of 20, %d threads)\n", KK, N,
+           C, H, Wd, OH, OW, t_old, t_new, kd::num_threads());
+  }
+  return bad;
+}
+
+int main() {
+  int bad = check_backward();
   const i64 shapes[][4] = {{4, 6, 28, 28}, {4, 16, 10, 10}, {2, 3, 29, 31}, {1, 2, 7, 9}, {3, 5, 66, 67}, {1, 1, 2, 2}};
   for (auto& s : shapes) {
     const i64 N = s[0], C = s[1], H = s[2], Wd = s[3], OH = H / 2, OW = Wd / 2;

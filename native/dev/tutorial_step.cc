@@ -121,13 +121,13 @@ int main(int argc, char** argv) {
     pg::unaryBackward(5, gq1.data(), h1.data(), gh1.data(), (i64)h1.size());
     pg::linearBackward(gh1.data(), p2.data(), P[4].data(), gp2.data(), G[4].data(), G[5].data(), B, 120, 400);
     tm.lap("fc3..fc1 bwd (+relu)");
-    pg::maxPool2dBackward(gp2.data(), i2.data(), gr2.data(), B * 16, 100, 25);
+    pg::maxPool2dBackward(gp2.data(), i2.data(), gr2.data(), B * 16, 10, 10, 5, 5);
     tm.lap("maxpool bwd 4x16x10x10");
     pg::unaryBackward(5, gr2.data(), a2.data(), ga2.data(), (i64)a2.size());
     tm.lap("relu bwd 6400");
     pg::conv2dBackward(ga2.data(), p1.data(), P[2].data(), gp1.data(), G[2].data(), G[3].data(), c2);
     tm.lap("conv2 bwd (gx,gw,gb)");
-    pg::maxPool2dBackward(gp1.data(), i1.data(), gr1.data(), B * 6, 784, 196);
+    pg::maxPool2dBackward(gp1.data(), i1.data(), gr1.data(), B * 6, 28, 28, 14, 14);
     tm.lap("maxpool bwd 4x6x28x28");
     pg::unaryBackward(5, gr1.data(), a1.data(), ga1.data(), (i64)a1.size());
     tm.lap("relu bwd 18816");
