@@ -139,6 +139,25 @@ test("persistentWorkers: the same pool serves several epochs, with identical res
   }
 });
 
+test("startWorkers: persistent workers start early, draw nothing, and serve the same batches", () => {
+  const ds = new CountingDataset(23, -1, true);
+  const epochOf = (early: boolean) => {
+    const loader = new DataLoader(ds, { batchSize: 4, shuffle: true, numWorkers: 2, persistentWorkers: true, generator: new Generator(9) });
+    try {
+      if (early) {
+        loader.startWorkers();
+        loader.startWorkers(); // already running: nothing more starts
+      }
+      return [...loader].map((b) => list((b as Tensor[])[0]!));
+    } finally {
+      loader.close();
+    }
+  };
+  assert.deepEqual(epochOf(true), epochOf(false));
+  const perEpoch = new DataLoader(ds, { batchSize: 4, numWorkers: 2 });
+  assert.throws(() => perEpoch.startWorkers(), /startWorkers\(\) needs persistentWorkers: true/);
+});
+
 test("workers: a custom collateFn runs in the main thread; batchSize null yields samples", () => {
   const ds = new CountingDataset(5);
   const loader = new DataLoader(ds, { batchSize: 2, numWorkers: 2, collateFn: (b) => b.length });

@@ -206,6 +206,10 @@ export async function train(cfg: TrainConfig): Promise<{ summary: TrainSummary; 
     quiet: cfg.quiet || cfg.json,
   };
   const trainset = loadSplit(dataOpts, true);
+  const loaderGen = new Generator(cfg.seed + 1);
+  const loader = trainLoader(trainset, cfg.batchSize, cfg.workers, loaderGen);
+  // The workers load while the main thread reads the test set and builds the model.
+  if (loader.persistentWorkers) loader.startWorkers();
   const testset = loadSplit(dataOpts, false);
   // The seed's own class names ('plane', 'car', ...) rather than the dataset's ('airplane', 'automobile', ...).
   const classes = cfg.dataset === "cifar10" && trainset.classes.length === 10 ? [...CIFAR10_CLASSES] : trainset.classes;
@@ -216,8 +220,6 @@ export async function train(cfg: TrainConfig): Promise<{ summary: TrainSummary; 
   if (device !== "cpu") net.to(device);
   const criterion = new CrossEntropyLoss();
   const optimizer = new SGD(net.parameters(), { lr: cfg.lr, momentum: cfg.momentum });
-  const loaderGen = new Generator(cfg.seed + 1);
-  const loader = trainLoader(trainset, cfg.batchSize, cfg.workers, loaderGen);
   const stepsPerEpoch = loader.length;
   let startEpoch = 0;
   let skip = 0;

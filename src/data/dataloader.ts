@@ -138,7 +138,17 @@ export class DataLoader<B = any> implements Iterable<B>, AsyncIterable<B> {
 
   // ---- workers ----
 
-  private startWorkers(): { pool: WorkerPool; state: WorkerRun } {
+  /**
+   * kindling extension: start the persistent workers now rather than at the first iteration, so that their
+   * start-up (each thread loads the engine and rebuilds the dataset) overlaps with the caller's other set-up
+   * instead of delaying the first batch. Draws nothing from the generator; a no-op when the workers already run.
+   */
+  startWorkers(): void {
+    if (!this.persistentWorkers) throw new Error("DataLoader.startWorkers() needs persistentWorkers: true (other loaders start their workers per epoch)");
+    this.pool ??= this.newPool();
+  }
+
+  private newPool(): WorkerPool {
     const ds = this.dataset;
     if (!ds.workerSpec) {
       throw new Error(
@@ -146,10 +156,17 @@ export class DataLoader<B = any> implements Iterable<B>, AsyncIterable<B> {
           "Implement workerSpec() on the dataset (see Dataset in kindling's data module), or use numWorkers: 0.",
       );
     }
-    const spec = ds.workerSpec();
-    const collateInWorker = this.batchSampler !== null && !this.customCollate;
+    return new WorkerPool(this.numWorkers, ds.workerSpec(), this.collateInWorker());
+  }
+
+  private collateInWorker(): boolean {
+    return this.batchSampler !== null && !this.customCollate;
+  }
+
+  private beginWorkerEpoch(): { pool: WorkerPool; state: WorkerRun } {
+    const collateInWorker = this.collateInWorker();
     const base = this.drawBaseSeed();
-    const pool = this.pool ?? new WorkerPool(this.numWorkers, spec, collateInWorker);
+    const pool = this.pool ?? this.newPool();
     if (this.persistentWorkers) this.pool = pool;
     const perTask = this.batchSampler === null ? 1 : Math.max(1, Math.floor(TASK_SAMPLES / Math.max(1, this.batchSize ?? 1)));
     return { pool, state: new WorkerRun(pool, this.batchIndices(), base, perTask, this.prefetchFactor, collateInWorker ? null : this) };
@@ -169,7 +186,7 @@ export class DataLoader<B = any> implements Iterable<B>, AsyncIterable<B> {
   }
 
   private *iterWorkers(_async: false): IterableIterator<B> {
-    const { pool, state } = this.startWorkers();
+    const { pool, state } = this.beginWorkerEpoch();
     let failed = true;
     try {
       for (;;) {
@@ -189,7 +206,7 @@ export class DataLoader<B = any> implements Iterable<B>, AsyncIterable<B> {
   }
 
   private async *iterWorkersAsync(): AsyncGenerator<B> {
-    const { pool, state } = this.startWorkers();
+    const { pool, state } = this.beginWorkerEpoch();
     let failed = true;
     try {
       for (;;) {
