@@ -18,7 +18,13 @@ export type TypedArray = Float32Array | Float64Array | Int32Array | Uint8Array;
 
 export const DTYPES: readonly DType[] = ["float32", "float64", "int32", "int64", "uint8", "bool"];
 
-export function arrayCtor(dtype: DType): { new (n: number): TypedArray } {
+export interface TypedArrayCtor {
+  new (n: number): TypedArray;
+  new (buffer: ArrayBuffer, byteOffset: number, length: number): TypedArray;
+  readonly BYTES_PER_ELEMENT: number;
+}
+
+export function arrayCtor(dtype: DType): TypedArrayCtor {
   switch (dtype) {
     case "float32":
       return Float32Array;

@@ -1,5 +1,6 @@
 import { assertDeviceUsable, canonicalDevice } from "../backend/device.js";
 import { MIN_POOLED, takeBuffer } from "../backend/buffer_pool.js";
+import { carve } from "../backend/slab.js";
 import { Storage } from "../backend/storage.js";
 import { allocArray, arrayCtor, assertDType, castValue, type DType, type TypedArray } from "../core/dtype.js";
 import { fmtShape, opError } from "../core/errors.js";
@@ -30,7 +31,7 @@ export function emptyTensor(shape: readonly number[], dtype: DType = "float32", 
     if (!Number.isInteger(d) || d < 0) throw opError("empty", `invalid shape ${fmtShape(shape)}: sizes must be non-negative integers`);
   }
   const n = numelOf(shape);
-  const t = wrap((n >= MIN_POOLED && takeBuffer(dtype, n)) || allocArray(dtype, n), shape, dtype, device);
+  const t = wrap((n >= MIN_POOLED && takeBuffer(dtype, n)) || carve(dtype, n) || allocArray(dtype, n), shape, dtype, device);
   t.storage.recyclable = true;
   return t;
 }
