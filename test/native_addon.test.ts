@@ -235,6 +235,10 @@ function checkConvs(a: NativeAddon): void {
     { ...base, N: 2, C: 3, H: 33, W: 35, OC: 36, KH: 3, KW: 3, ph: 1, pw: 1 },
     { ...base, N: 2, C: 4, H: 6, W: 6, OC: 8, KH: 1, KW: 1, sh: 2, sw: 2 },
     { ...base, N: 1, C: 2, H: 5, W: 40, OC: 3, KH: 2, KW: 2 },
+    // small planes, images batched into one GEMM (ragged last group when threaded)
+    { ...base, N: 5, C: 6, H: 9, W: 8, OC: 40, KH: 3, KW: 3, ph: 1, pw: 1 },
+    { ...base, N: 7, C: 3, H: 8, W: 8, OC: 24, KH: 2, KW: 2 },
+    { ...base, N: 6, C: 5, H: 9, W: 9, OC: 10, KH: 3, KW: 3, sh: 2, sw: 2, ph: 1, pw: 1 },
   ];
   for (const c of cfgs) checkConv(a, c);
 }
