@@ -239,6 +239,8 @@ function checkConvs(a: NativeAddon): void {
     { ...base, N: 5, C: 6, H: 9, W: 8, OC: 40, KH: 3, KW: 3, ph: 1, pw: 1 },
     { ...base, N: 7, C: 3, H: 8, W: 8, OC: 24, KH: 2, KW: 2 },
     { ...base, N: 6, C: 5, H: 9, W: 9, OC: 10, KH: 3, KW: 3, sh: 2, sw: 2, ph: 1, pw: 1 },
+    // direct backward with images split across threads (>= 8 MFLOP)
+    { ...base, N: 10, C: 3, H: 30, W: 30, OC: 8, KH: 5, KW: 5 },
   ];
   for (const c of cfgs) checkConv(a, c);
 }
