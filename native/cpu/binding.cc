@@ -8,6 +8,9 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 #include "common.h"
 
@@ -807,8 +810,27 @@ napi_value CopyStrided(napi_env env, napi_callback_info info) {
   return undef(env);
 }
 
+// Tensor memory is V8 ArrayBuffers, which Node takes from malloc. glibc serves blocks from 128 KiB up with fresh
+// mmap()s and returns them on free, so every large activation or gradient costs page faults on first touch (about
+// 3 ms per MB on some VMs); training allocates and frees the same sizes every step. Keeping blocks up to 32 MiB in
+// the heap, and up to 128 MiB of freed heap before trimming, turns that into reuse of warm memory (tutorial net at
+// batch 128: 5.9 -> 5.1 ms per step). Skipped when the user tunes malloc (GLIBC_TUNABLES) or sets
+// KINDLING_MALLOC_TUNE=0.
+void tune_malloc() {
+#if defined(__GLIBC__)
+  static bool done = false;
+  if (done) return;
+  done = true;
+  const char* off = std::getenv("KINDLING_MALLOC_TUNE");
+  if ((off && std::strcmp(off, "0") == 0) || std::getenv("GLIBC_TUNABLES")) return;
+  mallopt(M_MMAP_THRESHOLD, 32 << 20);
+  mallopt(M_TRIM_THRESHOLD, 128 << 20);
+#endif
+}
+
 napi_value Init(napi_env env, napi_value exports) {
   T = pick_table();
+  tune_malloc();
   struct Fn {
     const char* name;
     napi_callback cb;
