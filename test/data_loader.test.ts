@@ -6,7 +6,8 @@ import { DataLoader, TensorDataset, Subset, randomSplit, defaultCollate, BatchSa
 import { fromTypedArray } from "../src/tensor/create.js";
 import { Generator, manualSeed } from "../src/tensor/random.js";
 import type { Tensor } from "../src/tensor/tensor.js";
-import { BrokenSpecDataset, CountingDataset, LocalOnlyDataset, StrayThrowDataset } from "./helpers/data_fixtures.js";
+import { BrokenSpecDataset, CountingDataset, LocalOnlyDataset, StrayThrowDataset, ThreadTagDataset } from "./helpers/data_fixtures.js";
+import { sameSpec } from "../src/data/same_spec.js";
 
 const arange = (n: number) => fromTypedArray(Float32Array.from({ length: n }, (_, i) => i), [n], "float32");
 const list = (t: Tensor) => Array.from(t.dataSync());
@@ -156,6 +157,44 @@ test("startWorkers: persistent workers start early, draw nothing, and serve the 
   assert.deepEqual(epochOf(true), epochOf(false));
   const perEpoch = new DataLoader(ds, { batchSize: 4, numWorkers: 2 });
   assert.throws(() => perEpoch.startWorkers(), /startWorkers\(\) needs persistentWorkers: true/);
+});
+
+test("non-persistent workers: a finished epoch's threads serve the next epoch of the same dataset, not another", () => {
+  const ds = new ThreadTagDataset(12);
+  const loader = new DataLoader(ds, { batchSize: 3, numWorkers: 2 });
+  const epoch = () => [...loader].flatMap((b) => {
+    const [values, threads] = b as [Tensor, Tensor];
+    return list(values).map((v, k) => [v, list(threads)[k]!]);
+  });
+  try {
+    const first = epoch();
+    const second = epoch();
+    assert.deepEqual(second.map(([v]) => v), first.map(([v]) => v));
+    assert.deepEqual(new Set(second.map(([, t]) => t)), new Set(first.map(([, t]) => t)), "the same threads");
+    let k = 0;
+    for (const _ of loader) if (++k === 2) break; // left early: its workers are stopped, not kept
+    const afterBreak = epoch();
+    assert.ok(afterBreak.every(([, t]) => !first.some(([, u]) => u === t)), "new threads after an early break");
+    (ds as { tag: number }).tag = 100; // the dataset changed: its spec differs, so new threads rebuild it
+    const changed = epoch();
+    assert.deepEqual(changed.map(([v]) => v), first.map(([v]) => v! + 100));
+    assert.ok(changed.every(([, t]) => !afterBreak.some(([, u]) => u === t)), "new threads for a changed dataset");
+  } finally {
+    loader.close();
+  }
+});
+
+test("sameSpec: values compared deeply, typed arrays by content or shared memory, unknown objects never equal", () => {
+  const sab = new SharedArrayBuffer(8);
+  assert.ok(sameSpec({ a: [1, "x", null], b: { c: true } }, { a: [1, "x", null], b: { c: true } }));
+  assert.ok(!sameSpec({ a: [1, 2] }, { a: [1, 3] }));
+  assert.ok(!sameSpec({ a: 1 }, { a: 1, b: undefined }));
+  assert.ok(sameSpec(new Uint8Array(sab, 0, 4), new Uint8Array(sab, 0, 4)));
+  assert.ok(sameSpec(Float32Array.from([1, 2]), Float32Array.from([1, 2])));
+  assert.ok(!sameSpec(Float32Array.from([1, 2]), Float32Array.from([1, 2.5])));
+  assert.ok(!sameSpec(Float32Array.from([1, 2]), Int32Array.from([1, 2])));
+  assert.ok(!sameSpec(new Map([[1, 2]]), new Map([[1, 2]])));
+  assert.ok(!sameSpec([1], { 0: 1 }));
 });
 
 test("workers: a custom collateFn runs in the main thread; batchSize null yields samples", () => {

@@ -3,8 +3,9 @@
 
 import { Generator, defaultGenerator } from "../tensor/random.js";
 import { defaultCollate } from "./collate.js";
-import type { Dataset } from "./dataset.js";
+import type { Dataset, WorkerSpec } from "./dataset.js";
 import { sliceBatch, unpack } from "./pack.js";
+import { sameSpec } from "./same_spec.js";
 import { BatchSampler, RandomSampler, SequentialSampler, type Sampler } from "./sampler.js";
 import type { WorkerMessage } from "./worker.js";
 import { WorkerPool } from "./worker_pool.js";
@@ -38,6 +39,9 @@ export interface DataLoaderOptions {
  * large tasks mean large fresh buffers (page faults); 128-256 measured best (2048 was 4x slower).
  */
 const TASK_SAMPLES = 256;
+// How long a non-persistent loader keeps a finished epoch's workers for its next epoch (an evaluation pass in
+// between usually takes less).
+const PARK_MS = 5000;
 
 type Batches = Iterator<number[]>;
 
@@ -56,6 +60,8 @@ export class DataLoader<B = any> implements Iterable<B>, AsyncIterable<B> {
   readonly persistentWorkers: boolean;
   private readonly customCollate: boolean;
   private pool: WorkerPool | null = null;
+  /** Workers of a finished epoch (non-persistent loaders), kept briefly for the next epoch of the same dataset. */
+  private parked: { pool: WorkerPool; spec: WorkerSpec; timer: ReturnType<typeof setTimeout> } | null = null;
 
   constructor(dataset: Dataset<unknown>, opts: DataLoaderOptions = {}) {
     this.dataset = dataset;
@@ -145,10 +151,10 @@ export class DataLoader<B = any> implements Iterable<B>, AsyncIterable<B> {
    */
   startWorkers(): void {
     if (!this.persistentWorkers) throw new Error("DataLoader.startWorkers() needs persistentWorkers: true (other loaders start their workers per epoch)");
-    this.pool ??= this.newPool();
+    this.pool ??= this.newPool(this.spec());
   }
 
-  private newPool(): WorkerPool {
+  private spec(): WorkerSpec {
     const ds = this.dataset;
     if (!ds.workerSpec) {
       throw new Error(
@@ -156,7 +162,29 @@ export class DataLoader<B = any> implements Iterable<B>, AsyncIterable<B> {
           "Implement workerSpec() on the dataset (see Dataset in kindling's data module), or use numWorkers: 0.",
       );
     }
-    return new WorkerPool(this.numWorkers, ds.workerSpec(), this.collateInWorker());
+    return ds.workerSpec();
+  }
+
+  private newPool(spec: WorkerSpec): WorkerPool {
+    return new WorkerPool(this.numWorkers, spec, this.collateInWorker());
+  }
+
+  /**
+   * A pool for a new epoch. A non-persistent loader takes back the workers its previous epoch parked when the
+   * dataset would be rebuilt the same: starting threads (each loads the engine and rebuilds the dataset) costs
+   * 150-250 ms, as much as an epoch of CIFAR-10 takes.
+   */
+  private acquirePool(): WorkerPool {
+    if (this.pool) return this.pool;
+    const spec = this.spec();
+    const parked = this.parked;
+    this.parked = null;
+    if (parked) {
+      clearTimeout(parked.timer);
+      if (parked.pool.usable() && sameSpec(parked.spec, spec)) return parked.pool;
+      parked.pool.close();
+    }
+    return this.newPool(spec);
   }
 
   private collateInWorker(): boolean {
@@ -166,23 +194,42 @@ export class DataLoader<B = any> implements Iterable<B>, AsyncIterable<B> {
   private beginWorkerEpoch(): { pool: WorkerPool; state: WorkerRun } {
     const collateInWorker = this.collateInWorker();
     const base = this.drawBaseSeed();
-    const pool = this.pool ?? this.newPool();
+    const pool = this.acquirePool();
     if (this.persistentWorkers) this.pool = pool;
     const perTask = this.batchSampler === null ? 1 : Math.max(1, Math.floor(TASK_SAMPLES / Math.max(1, this.batchSize ?? 1)));
     return { pool, state: new WorkerRun(pool, this.batchIndices(), base, perTask, this.prefetchFactor, collateInWorker ? null : this) };
   }
 
-  /** End an epoch's use of the pool: persistent pools stay up unless the epoch failed. */
+  /**
+   * End an epoch's use of the pool: persistent pools stay up unless the epoch failed (or was left early); other
+   * pools that finished their epoch are parked for PARK_MS, then stopped.
+   */
   private release(pool: WorkerPool, failed: boolean): void {
     if (this.persistentWorkers && !failed) return;
-    pool.close();
     if (this.pool === pool) this.pool = null;
+    if (failed || this.persistentWorkers) {
+      pool.close();
+      return;
+    }
+    this.parked?.pool.close();
+    clearTimeout(this.parked?.timer);
+    const timer = setTimeout(() => {
+      if (this.parked?.pool === pool) this.parked = null;
+      pool.close();
+    }, PARK_MS);
+    timer.unref();
+    this.parked = { pool, spec: pool.spec, timer };
   }
 
-  /** Stop persistent workers now (they would otherwise live until the process exits). */
+  /** Stop the workers now: persistent ones (they would otherwise live until the process exits) and parked ones. */
   close(): void {
     this.pool?.close();
     this.pool = null;
+    if (this.parked) {
+      clearTimeout(this.parked.timer);
+      this.parked.pool.close();
+      this.parked = null;
+    }
   }
 
   private *iterWorkers(_async: false): IterableIterator<B> {

@@ -48,7 +48,7 @@ export class WorkerPool {
   private failure: Error | null = null;
   private closed = false;
 
-  constructor(n: number, spec: WorkerSpec, collate: boolean) {
+  constructor(n: number, readonly spec: WorkerSpec, collate: boolean) {
     for (let i = 0; i < n; i++) {
       const { port1, port2 } = new MessageChannel();
       const init: WorkerInit & { entry: string } = { port: port2, signal: this.signal, spec, collate, workerId: i, entry: WORKER_URL };
@@ -66,6 +66,11 @@ export class WorkerPool {
       this.workers.push(w);
       this.ports.push(port1);
     }
+  }
+
+  /** Neither closed nor failed: it can take another epoch. */
+  usable(): boolean {
+    return !this.closed && !this.failure;
   }
 
   get size(): number {

@@ -1,5 +1,6 @@
 // Datasets for the DataLoader tests that worker threads can rebuild (they import this module by URL,
 // so it must not register tests itself).
+import { threadId } from "node:worker_threads";
 import { Dataset, type WorkerSpec } from "../../src/data/dataset.js";
 import { fromTypedArray } from "../../src/tensor/create.js";
 import { defaultGenerator } from "../../src/tensor/random.js";
@@ -55,5 +56,21 @@ export class StrayThrowDataset extends CountingDataset {
   }
   override workerSpec(): WorkerSpec {
     return { module: import.meta.url, export: "StrayThrowDataset", args: [this.n] };
+  }
+}
+
+/** Sample i is [i, threadId of the thread that built it]: shows which worker threads served an epoch. */
+export class ThreadTagDataset extends Dataset<[number, number]> {
+  constructor(readonly n: number, readonly tag = 0) {
+    super();
+  }
+  get length(): number {
+    return this.n;
+  }
+  get(i: number): [number, number] {
+    return [i + this.tag, threadId];
+  }
+  override workerSpec(): WorkerSpec {
+    return { module: import.meta.url, export: "ThreadTagDataset", args: [this.n, this.tag] };
   }
 }
