@@ -574,14 +574,16 @@ function checkBatchNorm(a: NativeAddon): void {
 function checkOptim(a: NativeAddon): void {
   const sizes = [7, 1, 130];
   for (const [momentum, damp, wd, nest, maxim] of [[0.9, 0, 0, 0, 0], [0.9, 0.1, 0.01, 0, 0], [0.8, 0, 1e-3, 1, 0], [0, 0, 0.1, 0, 1]]) {
-    const params = sizes.map((n) => randArr(n + 2)), bufs = sizes.map((n) => (momentum ? new Float32Array(n) : null));
+    // params, grads and momentum buffers each start at their own offset (2, 1, 3)
+    const params = sizes.map((n) => randArr(n + 2)), bufs = sizes.map((n) => (momentum ? new Float32Array(n + 3) : null));
     const ref = params.map((p) => Array.from(p.subarray(2))), rbuf = sizes.map((n) => new Array(n).fill(0));
+    const offs = (o: number) => Int32Array.from(sizes, () => o);
     for (let step = 0; step < 3; step++) {
-      const grads = sizes.map((n) => randArr(n));
-      a.sgdStep(params, grads, bufs, Int32Array.from([2, 2, 2]), Int32Array.from(sizes), 0.1, momentum, damp, wd, nest, maxim, step === 0 ? 1 : 0);
+      const grads = sizes.map((n) => randArr(n + 1));
+      a.sgdStep(params, grads, bufs, offs(2), offs(1), offs(3), Int32Array.from(sizes), 0.1, momentum, damp, wd, nest, maxim, step === 0 ? 1 : 0);
       sizes.forEach((n, k) => {
         for (let i = 0; i < n; i++) {
-          let d = maxim ? -grads[k][i] : grads[k][i];
+          let d = maxim ? -grads[k][i + 1] : grads[k][i + 1];
           d += wd * ref[k][i];
           if (momentum) {
             rbuf[k][i] = step === 0 ? d : momentum * rbuf[k][i] + (1 - damp) * d;

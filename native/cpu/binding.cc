@@ -711,21 +711,23 @@ uint32_t array_len(Args& a, size_t i) {
 }
 
 napi_value SgdStep(napi_env env, napi_callback_info info) {
-  Args a(env, info, "sgdStep", 12);
+  Args a(env, info, "sgdStep", 14);
   uint32_t np = array_len(a, 0);
   if (a.ok && (array_len(a, 1) != np || array_len(a, 2) != np)) a.fail_range("params, grads and bufs differ in length");
   const int32_t* offs = a.i32(3, (size_t)-1, np);
-  const int32_t* sizes = a.i32(4, (size_t)-1, np);
-  float lr = (float)a.num(5), momentum = (float)a.num(6), damp = (float)a.num(7), wd = (float)a.num(8);
-  bool nesterov = a.flag(9), maximize = a.flag(10), first = a.flag(11);
+  const int32_t* goffs = a.i32(4, (size_t)-1, np);
+  const int32_t* boffs = a.i32(5, (size_t)-1, np);
+  const int32_t* sizes = a.i32(6, (size_t)-1, np);
+  float lr = (float)a.num(7), momentum = (float)a.num(8), damp = (float)a.num(9), wd = (float)a.num(10);
+  bool nesterov = a.flag(11), maximize = a.flag(12), first = a.flag(13);
   if (!a.ok) return nullptr;
   for (uint32_t k = 0; k < np; k++) {
     i64 n = sizes[k];
-    float* g = array_f32(a, 1, k, 0, n, true);
+    float* g = array_f32(a, 1, k, goffs[k], n, true);
     if (!a.ok) return nullptr;
     if (!g) continue;
     float* p = array_f32(a, 0, k, offs[k], n, false);
-    float* buf = array_f32(a, 2, k, 0, n, momentum == 0.f);
+    float* buf = array_f32(a, 2, k, boffs[k], n, momentum == 0.f);
     if (!a.ok) return nullptr;
     T->sgdStep(p, g, buf, n, lr, momentum, damp, wd, nesterov, maximize, first);
   }

@@ -105,8 +105,8 @@ export interface NativeAddon {
     gx: F32 | null, gxOff: number, gw: F32 | null, gwOff: number, gb: F32 | null, gbOff: number,
     N: number, C: number, HW: number): void;
 
-  /** PyTorch SGD over all parameters; params[i] starts at offsets[i], grads/bufs at 0. Null grads are skipped. */
-  sgdStep(params: F32[], grads: (F32 | null)[], bufs: (F32 | null)[], offsets: I32, sizes: I32,
+  /** PyTorch SGD over all parameters; params[i], grads[i], bufs[i] start at their offsets. Null grads are skipped. */
+  sgdStep(params: F32[], grads: (F32 | null)[], bufs: (F32 | null)[], offsets: I32, gradOffsets: I32, bufOffsets: I32, sizes: I32,
     lr: number, momentum: number, dampening: number, weightDecay: number,
     nesterov: Flag, maximize: Flag, firstStep: Flag): void;
   /** PyTorch Adam / AdamW (decoupled = 1); `step` is the 1-based step count after increment. amsgrad must be 0. */

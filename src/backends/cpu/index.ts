@@ -193,18 +193,32 @@ export function nativeKernels(n: NativeAddon): Partial<Kernels> {
       );
     },
     sgdStep(params, grads, bufs, p, firstStep) {
-      if (![...params, ...grads].every(isF32) || !bufs.every((b) => !b || isF32(b))) return ref.sgdStep(params, grads, bufs, p, firstStep);
+      // Called once per step for every parameter: plain loops, no per-step closures or subarrays.
+      let mixed = false;
+      for (let i = 0; i < params.length; i++) {
+        const b = bufs[i];
+        if (!isF32(params[i]) || !isF32(grads[i]) || (b && !isF32(b))) return ref.sgdStep(params, grads, bufs, p, firstStep);
+        if (firstStep[i] !== firstStep[0]) mixed = true;
+      }
       // The addon takes one firstStep flag per call: split the (rare) mixed case in two.
-      for (const first of [true, false]) {
-        const idx = params.map((_, i) => i).filter((i) => firstStep[i] === first);
+      for (const first of mixed ? [true, false] : [firstStep[0] ?? false]) {
+        const idx: number[] = [];
+        for (let i = 0; i < params.length; i++) if (firstStep[i] === first) idx.push(i);
         if (!idx.length) continue;
-        const offsets = Int32Array.from(idx, (i) => params[i].offset);
-        const sizes = Int32Array.from(idx, (i) => numelOf(params[i].shape));
-        n.sgdStep(
-          idx.map((i) => f32(params[i])), idx.map((i) => f32(grads[i]).subarray(grads[i].offset)),
-          idx.map((i) => (bufs[i] ? f32(bufs[i]!).subarray(bufs[i]!.offset) : null)),
-          offsets, sizes, p.lr, p.momentum, p.dampening, p.weightDecay, p.nesterov, p.maximize, first,
-        );
+        const m = idx.length;
+        const ps: Float32Array[] = new Array(m), gs: Float32Array[] = new Array(m), bs: (Float32Array | null)[] = new Array(m);
+        const po = new Int32Array(m), go = new Int32Array(m), bo = new Int32Array(m), sizes = new Int32Array(m);
+        for (let j = 0; j < m; j++) {
+          const i = idx[j]!, b = bufs[i];
+          ps[j] = f32(params[i]);
+          gs[j] = f32(grads[i]);
+          bs[j] = b ? f32(b) : null;
+          po[j] = params[i].offset;
+          go[j] = grads[i].offset;
+          bo[j] = b ? b.offset : 0;
+          sizes[j] = numelOf(params[i].shape);
+        }
+        n.sgdStep(ps, gs, bs, po, go, bo, sizes, p.lr, p.momentum, p.dampening, p.weightDecay, p.nesterov, p.maximize, first);
       }
     },
     adamStep(params, grads, expAvg, expAvgSq, maxExpAvgSq, step, p) {
