@@ -9,6 +9,7 @@ import { readCheckpoint } from "../src/io/checkpoint.js";
 import { loadFile } from "../src/io/safetensors.js";
 import { readTfRecords } from "../src/utils/tensorboard/index.js";
 import { encodePng } from "../src/vision/png.js";
+import jpeg from "jpeg-js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
 const BIN = path.join(root, "bin", "kindling.js");
@@ -78,7 +79,7 @@ test("eval --checkpoint reproduces the run's test accuracy and prints the confus
   assert.equal(plain.stdout, "");
 });
 
-test("predict: top-3 classes with probabilities for PNGs of any size", () => {
+test("predict: top-3 classes with probabilities for PNGs and JPEGs of any size", () => {
   const big = path.join(tmp, "big.png");
   const w = 80, h = 50;
   const px = new Uint8Array(w * h * 3);
@@ -86,10 +87,19 @@ test("predict: top-3 classes with probabilities for PNGs of any size", () => {
   fs.writeFileSync(big, encodePng({ width: w, height: h, channels: 3, data: px }));
   const gray = path.join(tmp, "gray.png");
   fs.writeFileSync(gray, encodePng({ width: 7, height: 9, channels: 1, data: new Uint8Array(63).fill(120) }));
-  const r = kindling(["predict", "--checkpoint", run, big, gray, "--json"]);
+  const photo = path.join(tmp, "photo.jpg");
+  const rgba = new Uint8Array(45 * 61 * 4).map((_, i) => (i % 4 === 3 ? 255 : (i * 37) % 256));
+  fs.writeFileSync(photo, jpeg.encode({ width: 45, height: 61, data: rgba }, 90).data);
+  const r = kindling(["predict", "--checkpoint", run, big, gray, photo, "--json"]);
   assert.equal(r.code, 0, r.stderr);
   const p = JSON.parse(r.stdout);
-  assert.equal(p.results.length, 2);
+  assert.equal(p.results.length, 3);
+  assert.deepEqual([p.results[2].width, p.results[2].height], [45, 61]);
+  const cut = path.join(tmp, "cut.jpg");
+  fs.writeFileSync(cut, fs.readFileSync(photo).subarray(0, 60));
+  const rc = kindling(["predict", "--checkpoint", run, cut]);
+  assert.equal(rc.code, 2);
+  assert.match(rc.stderr, /cut\.jpg: not a readable JPEG/);
   for (const res of p.results) {
     assert.equal(res.top.length, 3);
     const probs = res.top.map((t: { probability: number }) => t.probability);

@@ -2,7 +2,8 @@
 // bilinear when enlarging), as uint8 HWC.
 
 import * as fs from "node:fs";
-import { decodePng, type RawImage } from "../vision/png.js";
+import { decodeJpeg, JpegError } from "../vision/jpeg.js";
+import { decodePng, PngError, type RawImage } from "../vision/png.js";
 import { ExitError } from "./common.js";
 
 export function readImage(file: string): RawImage {
@@ -12,22 +13,15 @@ export function readImage(file: string): RawImage {
   } catch (e) {
     throw new ExitError(`${file}: cannot read (${(e as Error).message})`, 2);
   }
-  if (bytes[0] === 0x89 && bytes[1] === 0x50 && bytes[2] === 0x4e && bytes[3] === 0x47) return decodePng(bytes, file);
-  if (bytes[0] === 0xff && bytes[1] === 0xd8) {
-    const { decodeJpeg } = jpegModule();
-    return decodeJpeg(bytes, file);
+  try {
+    if (bytes[0] === 0x89 && bytes[1] === 0x50 && bytes[2] === 0x4e && bytes[3] === 0x47) return decodePng(bytes, file);
+    if (bytes[0] === 0xff && bytes[1] === 0xd8) return decodeJpeg(bytes, file);
+  } catch (e) {
+    // A damaged image is bad input, not a crash: say which file and why.
+    if (e instanceof PngError || e instanceof JpegError) throw new ExitError(e.message.startsWith(file) ? e.message : `${file}: ${e.message}`, 2);
+    throw e;
   }
   throw new ExitError(`${file}: not a PNG or JPEG image`, 2);
-}
-
-// JPEG support is loaded lazily so a missing decoder only matters for JPEG input.
-let jpeg: { decodeJpeg(bytes: Uint8Array, what: string): RawImage } | null = null;
-function jpegModule(): { decodeJpeg(bytes: Uint8Array, what: string): RawImage } {
-  if (!jpeg) jpeg = { decodeJpeg: (_b, what) => { throw new ExitError(`${what}: JPEG input is not supported yet; convert it to PNG`, 2); } };
-  return jpeg;
-}
-export function setJpegDecoder(d: { decodeJpeg(bytes: Uint8Array, what: string): RawImage }): void {
-  jpeg = d;
 }
 
 /** Any 8-bit image → RGB (gray replicated, alpha dropped). */

@@ -25,7 +25,7 @@ const COMMANDS: Record<string, { specs: Specs; usage: string; description: strin
   predict: {
     specs: PREDICT_SPECS,
     usage: "kindling predict --checkpoint PATH IMAGE... [options]",
-    description: "Top classes with probabilities for each image (PNG of any size, resized to 32x32).",
+    description: "Top classes with probabilities for each image (PNG or JPEG of any size, resized to 32x32).",
   },
 };
 
