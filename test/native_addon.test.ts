@@ -220,6 +220,13 @@ function checkConv(a: NativeAddon, cfg: ConvCfg): void {
   close(`${tag} gx`, ggx, 2, gx, 1e-4, 1e-30, sgx);
   close(`${tag} gw`, ggw, 1, gw, 1e-4, 1e-30, sgw);
   close(`${tag} gb`, ggb, 3, gb, 1e-4, 1e-30, sgb);
+  // Each gradient alone (a frozen weight, an input that needs no gradient): the paths must not touch the others.
+  ggx.fill(7);
+  a.conv2dBackward(gy, 1, x, 3, w, 1, ggx, 2, null, 0, null, 0, ...dims);
+  close(`${tag} gx only`, ggx, 2, gx, 1e-4, 1e-30, sgx);
+  ggw.fill(7);
+  a.conv2dBackward(gy, 1, x, 3, w, 1, null, 0, ggw, 1, null, 0, ...dims);
+  close(`${tag} gw only`, ggw, 1, gw, 1e-4, 1e-30, sgw);
 }
 
 function checkConvs(a: NativeAddon): void {
@@ -241,6 +248,8 @@ function checkConvs(a: NativeAddon): void {
     { ...base, N: 6, C: 5, H: 9, W: 9, OC: 10, KH: 3, KW: 3, sh: 2, sw: 2, ph: 1, pw: 1 },
     // direct backward with images split across threads (>= 8 MFLOP)
     { ...base, N: 10, C: 3, H: 30, W: 30, OC: 8, KH: 5, KW: 5 },
+    // images batched into one GEMM, groups split across threads (>= 8 MFLOP)
+    { ...base, N: 8, C: 16, H: 8, W: 8, OC: 64, KH: 3, KW: 3, ph: 1, pw: 1 },
   ];
   for (const c of cfgs) checkConv(a, c);
 }
