@@ -100,6 +100,12 @@ test("predict: top-3 classes with probabilities for PNGs and JPEGs of any size",
   const rc = kindling(["predict", "--checkpoint", run, cut]);
   assert.equal(rc.code, 2);
   assert.match(rc.stderr, /cut\.jpg: not a readable JPEG/);
+  const cutPng = path.join(tmp, "cut.png");
+  fs.writeFileSync(cutPng, fs.readFileSync(big).subarray(0, 40));
+  const rp = kindling(["predict", "--checkpoint", run, cutPng]);
+  assert.equal(rp.code, 2);
+  assert.match(rp.stderr, /cut\.png: /);
+  assert.doesNotMatch(rp.stderr, /\n\s+at /, "no stack trace");
   for (const res of p.results) {
     assert.equal(res.top.length, 3);
     const probs = res.top.map((t: { probability: number }) => t.probability);

@@ -17,8 +17,8 @@ export function readImage(file: string): RawImage {
     if (bytes[0] === 0x89 && bytes[1] === 0x50 && bytes[2] === 0x4e && bytes[3] === 0x47) return decodePng(bytes, file);
     if (bytes[0] === 0xff && bytes[1] === 0xd8) return decodeJpeg(bytes, file);
   } catch (e) {
-    // A damaged image is bad input, not a crash: say which file and why.
-    if (e instanceof PngError || e instanceof JpegError) throw new ExitError(e.message.startsWith(file) ? e.message : `${file}: ${e.message}`, 2);
+    // A damaged image is bad input, not a crash: the decoders' messages name the file and say why.
+    if (e instanceof PngError || e instanceof JpegError) throw new ExitError(e.message, 2);
     throw e;
   }
   throw new ExitError(`${file}: not a PNG or JPEG image`, 2);

@@ -61,7 +61,7 @@ export class DataLoader<B = any> implements Iterable<B>, AsyncIterable<B> {
   private readonly customCollate: boolean;
   private pool: WorkerPool | null = null;
   /** Workers of a finished epoch (non-persistent loaders), kept briefly for the next epoch of the same dataset. */
-  private parked: { pool: WorkerPool; spec: WorkerSpec; timer: ReturnType<typeof setTimeout> } | null = null;
+  private parked: { pool: WorkerPool; timer: ReturnType<typeof setTimeout> } | null = null;
 
   constructor(dataset: Dataset<unknown>, opts: DataLoaderOptions = {}) {
     this.dataset = dataset;
@@ -178,12 +178,12 @@ export class DataLoader<B = any> implements Iterable<B>, AsyncIterable<B> {
     if (this.pool) return this.pool;
     const spec = this.spec();
     const parked = this.parked;
-    this.parked = null;
-    if (parked) {
+    if (parked && parked.pool.usable() && sameSpec(parked.pool.spec, spec)) {
       clearTimeout(parked.timer);
-      if (parked.pool.usable() && sameSpec(parked.spec, spec)) return parked.pool;
-      parked.pool.close();
+      this.parked = null;
+      return parked.pool;
     }
+    this.unpark();
     return this.newPool(spec);
   }
 
@@ -205,31 +205,33 @@ export class DataLoader<B = any> implements Iterable<B>, AsyncIterable<B> {
    * pools that finished their epoch are parked for PARK_MS, then stopped.
    */
   private release(pool: WorkerPool, failed: boolean): void {
-    if (this.persistentWorkers && !failed) return;
-    if (this.pool === pool) this.pool = null;
-    if (failed || this.persistentWorkers) {
+    if (failed) {
       pool.close();
-      return;
+      if (this.pool === pool) this.pool = null;
+    } else if (!this.persistentWorkers) {
+      this.unpark();
+      const timer = setTimeout(() => {
+        if (this.parked?.pool === pool) this.parked = null;
+        pool.close();
+      }, PARK_MS);
+      timer.unref();
+      this.parked = { pool, timer };
     }
-    this.parked?.pool.close();
-    clearTimeout(this.parked?.timer);
-    const timer = setTimeout(() => {
-      if (this.parked?.pool === pool) this.parked = null;
-      pool.close();
-    }, PARK_MS);
-    timer.unref();
-    this.parked = { pool, spec: pool.spec, timer };
+  }
+
+  /** Stops the parked workers, if any. */
+  private unpark(): void {
+    if (!this.parked) return;
+    clearTimeout(this.parked.timer);
+    this.parked.pool.close();
+    this.parked = null;
   }
 
   /** Stop the workers now: persistent ones (they would otherwise live until the process exits) and parked ones. */
   close(): void {
     this.pool?.close();
     this.pool = null;
-    if (this.parked) {
-      clearTimeout(this.parked.timer);
-      this.parked.pool.close();
-      this.parked = null;
-    }
+    this.unpark();
   }
 
   private *iterWorkers(_async: false): IterableIterator<B> {
