@@ -42,6 +42,36 @@ function runAndSignal(args: string[], signal: NodeJS.Signals, minGlobal: number)
   });
 }
 
+/**
+ * Starts a run with a long pause after every step and sends `signal` as soon as `when` matches its output: the
+ * signal then lands inside that pause, i.e. right after the step that printed the line.
+ */
+function signalAfterLine(args: string[], signal: NodeJS.Signals, when: RegExp): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const env = { ...process.env, KINDLING_STEP_DELAY_MS: "2500" };
+    const child = spawn(process.execPath, [BIN, ...args], { stdio: ["ignore", "pipe", "pipe"], env });
+    let stdout = "";
+    let stderr = "";
+    let sent = false;
+    const check = (): void => {
+      if (!sent && when.test(stdout + stderr)) {
+        sent = true;
+        child.kill(signal);
+      }
+    };
+    child.stdout.on("data", (d) => {
+      stdout += d;
+      check();
+    });
+    child.stderr.on("data", (d) => {
+      stderr += d;
+      check();
+    });
+    child.on("error", reject);
+    child.on("exit", (code, sig) => resolve({ code, signal: sig, stdout, stderr }));
+  });
+}
+
 const trainLosses = (dir: string): number[] =>
   fs
     .readFileSync(path.join(dir, "metrics.jsonl"), "utf8")
@@ -104,4 +134,37 @@ test("--resume refuses options that would change the computation", () => {
   const r = runSync(["train", "--resume", path.join(tmp, "ref"), "--lr", "0.1"]);
   assert.equal(r.code, 2);
   assert.match(r.stderr, /trained with --lr 0\.001; got 0\.1/);
+});
+
+// 2 steps per epoch, 3 epochs; the loss line of each epoch's last step marks the epoch boundary.
+const BOUNDARY_RUN = ["train", "--dataset", "synthetic", "--train-size", "8", "--test-size", "8", "--seed", "5", "--epochs", "3", "--log-every", "2", "--workers", "0", "--no-report"];
+
+test("a stop signal at an epoch boundary is an interruption: true checkpoint, exit 128+signal, resume trains the rest", async () => {
+  const ref = path.join(tmp, "boundary-ref");
+  assert.equal(runSync([...BOUNDARY_RUN, "--out", ref]).code, 0);
+  const cases = [
+    { signal: "SIGINT", code: 130 },
+    { signal: "SIGTERM", code: 143 },
+    { signal: "SIGHUP", code: 129 },
+  ] as const;
+  const runs = await Promise.all(
+    cases.map((c) => signalAfterLine([...BOUNDARY_RUN, "--out", path.join(tmp, `boundary-${c.signal}`)], c.signal, /^\[1, +2\] loss/m)),
+  );
+  runs.forEach((k, n) => {
+    const { signal, code } = cases[n]!;
+    const out = path.join(tmp, `boundary-${signal}`);
+    assert.equal(k.code, code, `${signal}: ${k.stderr}`);
+    assert.doesNotMatch(k.stdout, /Finished Training/);
+    assert.match(k.stdout, /Interrupted: checkpoint saved/);
+    const ck = readCheckpoint(path.join(out, "checkpoint.safetensors"));
+    assert.deepEqual([ck.epoch, ck.step, ck.globalStep], [1, 0, 2], `${signal}: the checkpoint is at the end of epoch 1`);
+    assert.ok(!fs.existsSync(path.join(out, "model.safetensors")));
+  });
+  const out = path.join(tmp, "boundary-SIGINT");
+  const r = runSync(["train", "--resume", out, "--json"]);
+  assert.equal(r.code, 0, r.stderr);
+  const s = JSON.parse(r.stdout);
+  assert.equal(s.steps, 6);
+  assert.equal(s.resumedFrom.globalStep, 2);
+  assert.ok(fs.readFileSync(path.join(out, "model.safetensors")).equals(fs.readFileSync(path.join(ref, "model.safetensors"))), "the resumed run ends with the uninterrupted run's weights");
 });

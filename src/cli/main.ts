@@ -9,7 +9,8 @@ import { EVAL_SPECS, evalCommand } from "./eval.js";
 import { PREDICT_SPECS, predictCommand } from "./predict.js";
 import { resolveConfig, train, TRAIN_SPECS } from "./train.js";
 
-/** Exit codes: 0 ok, 1 unexpected error, 2 usage, 3 data not available, 130 interrupted (checkpoint saved). */
+/** Exit codes: 0 ok, 1 unexpected error, 2 usage, 3 data not available; 128 + signal number when a signal stopped
+ * training (checkpoint saved): SIGHUP 129, SIGINT 130, SIGTERM 143. */
 export const EXIT = { ok: 0, error: 1, usage: 2, data: 3, interrupted: 130 } as const;
 
 const COMMANDS: Record<string, { specs: Specs; usage: string; description: string }> = {

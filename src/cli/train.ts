@@ -2,6 +2,7 @@
 // and report.html.
 
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { DataLoader } from "../data/index.js";
 import { loadCheckpoint, readCheckpoint, saveCheckpoint } from "../io/checkpoint.js";
@@ -44,6 +45,14 @@ export const TRAIN_SPECS: Specs = {
   json: { kind: "bool", help: "print a machine-readable summary on stdout (human lines go to stderr)" },
   progress: { kind: "bool", help: "progress bar on TTYs, status lines otherwise (--no-progress to hide)", default: true },
 };
+
+/** Signals that stop training cleanly (SIGHUP: the terminal went away). */
+const STOP_SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
+
+/** The shell's convention: 128 + the signal's number (SIGINT 130, SIGTERM 143, SIGHUP 129). */
+export function signalExitCode(sig: NodeJS.Signals): number {
+  return 128 + (os.constants.signals[sig] ?? 2);
+}
 
 export interface TrainConfig {
   dataset: DatasetName;
@@ -270,19 +279,19 @@ export async function train(cfg: TrainConfig): Promise<{ summary: TrainSummary; 
 
   // ---- training ----
   const progress = new Progress(out.humanStream, cfg.progress && !cfg.quiet, out.humanStream.isTTY ? 100 : 10_000);
-  let stop: "requested" | null = null;
+  // The signal that asked to stop; the loop finishes its step, saves where it is and returns 128 + its number.
+  let stop: NodeJS.Signals | null = null;
   let interrupted = false;
   const onSignal = (sig: NodeJS.Signals): void => {
     if (stop) {
       process.stderr.write(`\n${sig} again: exiting without saving\n`);
-      process.exit(130);
+      process.exit(signalExitCode(sig));
     }
-    stop = "requested";
+    stop = sig;
     progress.clear();
     process.stderr.write(`\n${sig}: finishing this step, saving a checkpoint, then exiting (press Ctrl-C again to quit now)\n`);
   };
-  process.on("SIGINT", onSignal);
-  process.on("SIGTERM", onSignal);
+  for (const sig of STOP_SIGNALS) process.on(sig, onSignal);
 
   const priorSeconds = hist.trainSeconds;
   const checkpoint = (epoch: number, step: number, loaderState: number[]): void => {
@@ -305,7 +314,7 @@ export async function train(cfg: TrainConfig): Promise<{ summary: TrainSummary; 
   let lastYield = Date.now();
   const stepsAtStart = globalStep;
   let epochStartState = loaderGen.getState();
-  for (let epoch = startEpoch; epoch < cfg.epochs && !stop; epoch++) {
+  for (let epoch = startEpoch; epoch < cfg.epochs; epoch++) {
     epochStartState = loaderGen.getState();
     if (skip === 0) {
       // running_loss = 0.0 at the top of each epoch, as in the seed (a resumed epoch keeps its saved partial sum).
@@ -350,7 +359,7 @@ export async function train(cfg: TrainConfig): Promise<{ summary: TrainSummary; 
         hist.windowLoss = 0;
         hist.windowCount = 0;
       }
-      if (stop) {
+      if (stop && i < stepsPerEpoch) {
         checkpoint(epoch, i, epochStartState);
         interrupted = true;
         break;
@@ -376,12 +385,17 @@ export async function train(cfg: TrainConfig): Promise<{ summary: TrainSummary; 
     skip = 0;
     const rss = process.memoryUsage().rss;
     metric({ type: "epoch", epoch: epoch + 1, globalStep, seconds: (performance.now() - epochT0) / 1000, rssMB: rss / 2 ** 20 });
+    // A stop requested during the epoch's last step (or while the loader ran dry) lands here: the epoch is complete,
+    // the run is not. The checkpoint says exactly that, even after the last epoch (the evaluation is still to do).
+    if (stop) {
+      checkpoint(epoch + 1, 0, loaderGen.getState());
+      interrupted = true;
+      break;
+    }
     if (epoch + 1 < cfg.epochs) checkpoint(epoch + 1, 0, loaderGen.getState());
   }
   hist.trainSeconds = priorSeconds + (performance.now() - t0) / 1000;
   progress.clear();
-  process.off("SIGINT", onSignal);
-  process.off("SIGTERM", onSignal);
   const trained = globalStep - stepsAtStart;
   const imagesPerSec = (trained * cfg.batchSize) / Math.max(1e-9, (performance.now() - t0) / 1000);
 
@@ -400,16 +414,19 @@ export async function train(cfg: TrainConfig): Promise<{ summary: TrainSummary; 
     files,
   };
   if (interrupted) {
+    for (const sig of STOP_SIGNALS) process.off(sig, onSignal);
     tb?.close();
     out.line(`Interrupted: checkpoint saved to ${files.checkpoint} (resume with: kindling train --resume ${files.checkpoint})`);
     return {
       summary: { ...summaryBase, interrupted: true, accuracy: null, perClass: null, peakRssMB: process.resourceUsage().maxRSS / 1024 },
-      code: 130,
+      code: signalExitCode(stop ?? "SIGINT"),
     };
   }
   out.line("Finished Training");
   checkpoint(cfg.epochs, 0, loaderGen.getState());
   saveFile(net.stateDict(), files.model, { format: "pt" });
+  // From here on the run's training is saved: a signal during the evaluation takes its default course.
+  for (const sig of STOP_SIGNALS) process.off(sig, onSignal);
 
   // ---- testing ----
   const tl = testLoader(testset, cfg.batchSize, cfg.workers);
