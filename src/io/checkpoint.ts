@@ -1,17 +1,31 @@
-// Training checkpoints as one safetensors file: the model's state dict under PyTorch's key names (so the file loads
-// straight into PyTorch), optimizer state tensors under `optim.state.<i>.<key>`, and everything else (epoch, step,
-// optimizer hyperparameters, RNG states, kindling version, caller extras) as JSON in the header's __metadata__.
-// Written atomically: a temporary file, fsync, rename, directory fsync.
+// Training checkpoints as one safetensors file: the model's state dict under PyTorch's key names, optimizer state
+// tensors under `optim.state.<i>.<key>`, and everything else (epoch, step, optimizer hyperparameters, RNG states,
+// kindling version, caller extras, a SHA-256 of the data section) as JSON in the header's __metadata__.
+// Any safetensors reader opens the file, but PyTorch's strict load_state_dict refuses it for the `optim.*` keys: a
+// PyTorch user loads the weights with strict=False, or reads the plain weights file (`kindling train` writes
+// model.safetensors beside the checkpoint for that). Written atomically: a temporary file, fsync, rename, directory
+// fsync. Loading validates everything against the model and optimizer first and applies nothing on failure.
 
+import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import type { Module } from "../nn/module.js";
 import type { Optimizer, OptimizerStateDict, ParamState } from "../optim/optimizer.js";
-import { defaultGenerator, type Generator } from "../tensor/random.js";
+import { defaultGenerator, Generator } from "../tensor/random.js";
 import type { Tensor } from "../tensor/tensor.js";
-import { removeStaleTemps } from "./atomic.js";
-import { loadFile, saveFile, SafetensorsError, type Metadata } from "./safetensors.js";
+import { removeStaleTemps, writeFileAtomicSync } from "./atomic.js";
+import { load, SafetensorsError, serializeChunks, type Metadata } from "./safetensors.js";
 
 export const CHECKPOINT_FORMAT = "kindling.checkpoint/1";
+
+/** A kindling checkpoint that can't be used: corrupt bookkeeping, a failed checksum, or state that doesn't fit. */
+export class CheckpointError extends Error {
+  override name = "CheckpointError";
+}
+
+/** A safetensors file without kindling's checkpoint metadata (plain weights). */
+export class NotACheckpointError extends CheckpointError {
+  override name = "NotACheckpointError";
+}
 const OPTIM_PREFIX = "optim.state.";
 
 export type RngState = number[];
@@ -88,17 +102,18 @@ function encodeRng(r: CheckpointRng): Record<string, (number | null)[]> {
 function decodeRng(r: unknown, file: string): CheckpointRng {
   const out: CheckpointRng = {};
   if (r === undefined || r === null) return out;
-  if (typeof r !== "object") throw new SafetensorsError(`${file}: checkpoint rng state is not an object`);
+  if (typeof r !== "object") throw new CheckpointError(`${file}: checkpoint rng state is not an object`);
   for (const [k, v] of Object.entries(r as Record<string, unknown>)) {
     if (!Array.isArray(v) || !v.every((x) => x === null || typeof x === "number")) {
-      throw new SafetensorsError(`${file}: checkpoint rng state "${k}" is not a list of numbers`);
+      throw new CheckpointError(`${file}: checkpoint rng state "${k}" is not a list of numbers`);
     }
     out[k] = v.map((x) => (x === null ? NaN : (x as number)));
   }
   return out;
 }
 
-/** The tensors and metadata of a checkpoint, without touching the disk. */
+
+/** The tensors and metadata of a checkpoint, without touching the disk (and without the data checksum). */
 export function checkpointContents(o: SaveCheckpointOptions): { tensors: Record<string, Tensor>; metadata: Metadata } {
   const tensors: Record<string, Tensor> = {};
   for (const [k, t] of Object.entries(o.model.stateDict())) {
@@ -134,74 +149,225 @@ export function checkpointContents(o: SaveCheckpointOptions): { tensors: Record<
   return { tensors, metadata: { format: "pt", kindling: JSON.stringify(info) } };
 }
 
-/** Writes the checkpoint atomically: killing the process at any instant leaves the old file or the new one. */
-export function saveCheckpoint(path: string, o: SaveCheckpointOptions): void {
-  const { tensors, metadata } = checkpointContents(o);
-  removeStaleTemps(path);
-  saveFile(tensors, path, metadata);
+function sha256(chunks: readonly Uint8Array[]): string {
+  const h = createHash("sha256");
+  for (const c of chunks) h.update(c);
+  return h.digest("hex");
 }
 
-/** Reads a checkpoint's bookkeeping (and validates the whole file) without restoring anything. */
-export function readCheckpoint(path: string): CheckpointInfo & { tensors: Record<string, Tensor>; optimizerState: OptimizerStateDict | null } {
-  const { tensors, metadata } = loadFile(path);
-  const raw = metadata.kindling;
-  if (raw === undefined) throw new SafetensorsError(`${path}: not a kindling checkpoint (no "kindling" entry in __metadata__); use loadFile() for plain weights`);
-  let info: Record<string, any>;
-  try {
-    info = JSON.parse(raw);
-  } catch (e) {
-    throw new SafetensorsError(`${path}: the checkpoint metadata is not valid JSON (${(e as Error).message})`);
+/**
+ * Writes the checkpoint atomically: killing the process at any instant leaves the old file or the new one. The
+ * metadata carries the SHA-256 of the data section (every tensor's bytes), checked by readCheckpoint.
+ */
+export function saveCheckpoint(path: string, o: SaveCheckpointOptions): void {
+  const { tensors, metadata } = checkpointContents(o);
+  // The header holds the checksum, so it is computed over the data chunks of a first serialization ([length,
+  // header, ...data]); the data does not depend on the header.
+  const data = serializeChunks(tensors, metadata).slice(2);
+  const info = { ...(JSON.parse(metadata.kindling!) as Record<string, unknown>), dataSha256: sha256(data) };
+  const chunks = serializeChunks(tensors, { ...metadata, kindling: JSON.stringify(info) });
+  removeStaleTemps(path);
+  writeFileAtomicSync(path, chunks);
+}
+
+export interface ReadCheckpoint extends CheckpointInfo {
+  /** The model's state dict (every tensor but the optimizer's). */
+  tensors: Record<string, Tensor>;
+  optimizerState: OptimizerStateDict | null;
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+const isCount = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
+const isHyper = (v: unknown): boolean =>
+  v === null || typeof v === "boolean" || typeof v === "number" || (Array.isArray(v) && v.every((x) => typeof x === "number"));
+
+/** The optimizer entry of the metadata, checked piece by piece: it comes from a file, not from stateDict(). */
+function parseOptimizer(raw: unknown, optimTensors: Record<string, Tensor>, file: string): { type: string; state: OptimizerStateDict } {
+  const bad = (what: string): never => {
+    throw new CheckpointError(`${file}: the checkpoint's optimizer entry is corrupt: ${what}`);
+  };
+  if (!isObject(raw)) return bad("not an object");
+  if (typeof raw.type !== "string") bad(`"type" is ${JSON.stringify(raw.type)}, not a class name`);
+  if (!Array.isArray(raw.paramGroups)) return bad(`"paramGroups" is ${JSON.stringify(raw.paramGroups)?.slice(0, 40)}, not a list`);
+  const seen = new Set<number>();
+  const paramGroups = raw.paramGroups.map((g, gi) => {
+    if (!isObject(g)) return bad(`parameter group ${gi} is not an object`);
+    if (!Array.isArray(g.params) || !g.params.every(isCount)) return bad(`parameter group ${gi} has no list of parameter indices`);
+    for (const id of g.params as number[]) {
+      if (seen.has(id)) bad(`parameter ${id} appears twice`);
+      seen.add(id);
+    }
+    for (const [k, v] of Object.entries(g)) if (k !== "params" && !isHyper(v)) bad(`parameter group ${gi} option "${k}" is ${JSON.stringify(v)}`);
+    return g as OptimizerStateDict["paramGroups"][number];
+  });
+  const state: Record<number, ParamState> = {};
+  const paramIndex = (i: string, where: string): number => {
+    const id = Number(i);
+    if (!seen.has(id)) bad(`${where} names parameter ${JSON.stringify(i)}, which no parameter group holds`);
+    return id;
+  };
+  const scalars = raw.scalarState ?? {};
+  if (!isObject(scalars)) return bad(`"scalarState" is not an object`);
+  for (const [i, sc] of Object.entries(scalars)) {
+    const id = paramIndex(i, "scalarState");
+    if (!isObject(sc) || !Object.values(sc).every((v) => typeof v === "number")) bad(`scalarState of parameter ${i} is not an object of numbers`);
+    Object.assign((state[id] ??= {}), sc);
   }
-  if (info.format !== CHECKPOINT_FORMAT) throw new SafetensorsError(`${path}: unsupported checkpoint format ${JSON.stringify(info.format)}`);
+  const tensorState = raw.tensorState ?? {};
+  if (!isObject(tensorState)) return bad(`"tensorState" is not an object`);
+  for (const [i, keys] of Object.entries(tensorState)) {
+    const id = paramIndex(i, "tensorState");
+    if (!Array.isArray(keys) || !keys.every((k) => typeof k === "string")) return bad(`tensorState of parameter ${i} is not a list of names`);
+    for (const key of keys as string[]) {
+      const t = optimTensors[`${OPTIM_PREFIX}${i}.${key}`];
+      if (!t) throw new CheckpointError(`${file}: optimizer state tensor "${OPTIM_PREFIX}${i}.${key}" is missing`);
+      (state[id] ??= {})[key] = t;
+    }
+  }
+  return { type: raw.type as string, state: { state, paramGroups } };
+}
+
+/**
+ * Parses a checkpoint from the file's bytes: checks the data checksum (when the file has one: checkpoints written
+ * before it was added load unchecked) and every piece of bookkeeping. Restores nothing.
+ */
+export function parseCheckpoint(bytes: Uint8Array, file: string): ReadCheckpoint {
+  const { tensors, metadata } = load(bytes, file);
+  const raw = metadata.kindling;
+  if (raw === undefined) throw new NotACheckpointError(`${file}: not a kindling checkpoint (no "kindling" entry in __metadata__); use loadFile() for plain weights`);
+  let info: Record<string, unknown>;
+  try {
+    info = JSON.parse(raw) as Record<string, unknown>;
+  } catch (e) {
+    throw new CheckpointError(`${file}: the checkpoint metadata is not valid JSON (${(e as Error).message})`);
+  }
+  if (!isObject(info)) throw new CheckpointError(`${file}: the checkpoint metadata is not a JSON object`);
+  if (info.format !== CHECKPOINT_FORMAT) throw new CheckpointError(`${file}: unsupported checkpoint format ${JSON.stringify(info.format)}`);
+  if (info.dataSha256 !== undefined) {
+    const dataStart = 8 + Number(new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true));
+    const actual = sha256([bytes.subarray(dataStart)]);
+    if (actual !== info.dataSha256) {
+      throw new CheckpointError(`${file}: checksum mismatch: the tensor data is corrupt (SHA-256 ${actual.slice(0, 12)}…, the checkpoint recorded ${String(info.dataSha256).slice(0, 12)}…); use an intact copy`);
+    }
+  }
   for (const k of ["epoch", "step", "globalStep"]) {
-    if (!Number.isInteger(info[k]) || info[k] < 0) throw new SafetensorsError(`${path}: checkpoint "${k}" is ${JSON.stringify(info[k])}, not a count`);
+    if (!isCount(info[k])) throw new CheckpointError(`${file}: checkpoint "${k}" is ${JSON.stringify(info[k])}, not a count`);
   }
   const modelTensors: Record<string, Tensor> = {};
   const optimTensors: Record<string, Tensor> = {};
   for (const [k, t] of Object.entries(tensors)) (k.startsWith(OPTIM_PREFIX) ? optimTensors : modelTensors)[k] = t;
-  let optimizerState: OptimizerStateDict | null = null;
-  if (info.optimizer) {
-    const state: Record<number, ParamState> = {};
-    for (const [i, sc] of Object.entries((info.optimizer.scalarState ?? {}) as Record<string, Record<string, number>>)) {
-      Object.assign((state[Number(i)] ??= {}), sc);
-    }
-    for (const [i, keys] of Object.entries((info.optimizer.tensorState ?? {}) as Record<string, string[]>)) {
-      for (const key of keys) {
-        const t = optimTensors[`${OPTIM_PREFIX}${i}.${key}`];
-        if (!t) throw new SafetensorsError(`${path}: optimizer state tensor "${OPTIM_PREFIX}${i}.${key}" is missing`);
-        (state[Number(i)] ??= {})[key] = t;
-      }
-    }
-    optimizerState = { state, paramGroups: info.optimizer.paramGroups };
-  }
+  const optimizer = info.optimizer === null || info.optimizer === undefined ? null : parseOptimizer(info.optimizer, optimTensors, file);
+  const extra = info.extra ?? {};
+  if (!isObject(extra)) throw new CheckpointError(`${file}: the checkpoint's "extra" entry is not an object`);
   return {
-    epoch: info.epoch,
-    step: info.step,
-    globalStep: info.globalStep,
-    rng: decodeRng(info.rng, path),
-    extra: info.extra ?? {},
+    epoch: info.epoch as number,
+    step: info.step as number,
+    globalStep: info.globalStep as number,
+    rng: decodeRng(info.rng, file),
+    extra,
     kindlingVersion: String(info.kindlingVersion ?? "unknown"),
-    optimizerType: info.optimizer?.type ?? null,
+    optimizerType: optimizer?.type ?? null,
     tensors: modelTensors,
-    optimizerState,
+    optimizerState: optimizer?.state ?? null,
   };
+}
+
+/** Reads a checkpoint's bookkeeping (and validates the whole file, checksum included) without restoring anything. */
+export function readCheckpoint(path: string): ReadCheckpoint {
+  let bytes: Uint8Array;
+  try {
+    bytes = fs.readFileSync(path);
+  } catch (e) {
+    throw new SafetensorsError(`${path}: cannot read (${(e as Error).message})`);
+  }
+  return parseCheckpoint(bytes, path);
+}
+
+/** `"a", "b", "c" … and 7 more`: key lists stay one readable line however many keys there are. */
+function listKeys(keys: readonly string[], shown = 3): string {
+  const head = keys.slice(0, shown).map((k) => JSON.stringify(k)).join(", ");
+  return keys.length > shown ? `${head} … and ${keys.length - shown} more` : head;
+}
+
+const dtypeKind = (d: string): string => (d === "float32" || d === "float64" ? "floating-point" : d === "bool" ? "bool" : "integer");
+const fmtShape = (s: readonly number[]): string => `[${s.join(", ")}]`;
+
+/** Why `sd` can't be loaded into `model` (keys, shapes, dtypes), as PyTorch's load_state_dict would refuse it. */
+export function stateDictProblems(model: Module, sd: Record<string, Tensor>, strict: boolean): string[] {
+  const own = model.stateDict();
+  const problems: string[] = [];
+  const missing = Object.keys(own).filter((k) => !Object.hasOwn(sd, k));
+  const unexpected = Object.keys(sd).filter((k) => !Object.hasOwn(own, k));
+  if (strict && missing.length) problems.push(`missing key(s) ${listKeys(missing)}`);
+  if (strict && unexpected.length) problems.push(`unexpected key(s) ${listKeys(unexpected)}`);
+  for (const [k, dst] of Object.entries(own)) {
+    if (!Object.hasOwn(sd, k)) continue;
+    const src = sd[k]!;
+    if (src.shape.join() !== dst.shape.join()) problems.push(`size mismatch for ${k}: ${fmtShape(src.shape)} in the checkpoint, ${fmtShape(dst.shape)} in the model`);
+    else if (dtypeKind(src.dtype) !== dtypeKind(dst.dtype)) problems.push(`${k} is ${src.dtype} in the checkpoint, ${dst.dtype} in the model`);
+  }
+  return problems;
+}
+
+function optimizerProblems(opt: Optimizer<any>, type: string | null, sd: OptimizerStateDict): string[] {
+  const name = opt.constructor.name;
+  if (type && type !== name) return [`the checkpoint's optimizer is ${type}, not ${name}`];
+  if (sd.paramGroups.length !== opt.paramGroups.length) {
+    return [`the checkpoint's optimizer has ${sd.paramGroups.length} parameter group(s), this ${name} has ${opt.paramGroups.length}`];
+  }
+  const problems: string[] = [];
+  sd.paramGroups.forEach((sg, gi) => {
+    const g = opt.paramGroups[gi]!;
+    if (sg.params.length !== g.params.length) {
+      problems.push(`optimizer parameter group ${gi} holds ${sg.params.length} parameters in the checkpoint, ${g.params.length} here`);
+      return;
+    }
+    sg.params.forEach((id, j) => {
+      const p = g.params[j]!;
+      for (const [k, v] of Object.entries(sd.state[id] ?? {})) {
+        if (typeof v !== "number" && v.shape.join() !== p.shape.join()) {
+          problems.push(`optimizer state "${k}" of parameter ${id} has shape ${fmtShape(v.shape)}, the parameter ${fmtShape(p.shape)}`);
+        }
+      }
+    });
+  });
+  return problems;
 }
 
 /**
  * Restores model weights, optimizer state and RNG states from a checkpoint written by saveCheckpoint, and
- * returns where training was (epoch, step within it, global step) plus the caller's extras.
+ * returns where training was (epoch, step within it, global step) plus the caller's extras. Everything is checked
+ * before anything is applied: on a CheckpointError the model, optimizer and generators are untouched.
  */
 export function loadCheckpoint(path: string, o: LoadCheckpointOptions = {}): CheckpointInfo {
   const ck = readCheckpoint(path);
-  if (o.model) o.model.loadStateDict(ck.tensors, { strict: o.strict ?? true });
+  const strict = o.strict ?? true;
+  const problems: string[] = [];
+  if (o.model) problems.push(...stateDictProblems(o.model, ck.tensors, strict));
   if (o.optimizer) {
-    if (!ck.optimizerState) throw new Error(`${path}: the checkpoint holds no optimizer state`);
-    if (ck.optimizerType && ck.optimizerType !== o.optimizer.constructor.name) {
-      throw new Error(`${path}: the checkpoint's optimizer is ${ck.optimizerType}, not ${o.optimizer.constructor.name}`);
-    }
-    o.optimizer.loadStateDict(ck.optimizerState);
+    if (!ck.optimizerState) problems.push("the checkpoint holds no optimizer state");
+    else problems.push(...optimizerProblems(o.optimizer, ck.optimizerType, ck.optimizerState));
   }
-  if ((o.restoreRng ?? true) && ck.rng.torch) defaultGenerator.setState(ck.rng.torch);
+  const restoreRng = o.restoreRng ?? true;
+  const rngs: [string, RngState | undefined][] = [
+    ["torch", restoreRng ? ck.rng.torch : undefined],
+    ["loader", o.loaderGenerator ? ck.rng.loader : undefined],
+  ];
+  for (const [name, state] of rngs) {
+    if (!state) continue;
+    try {
+      new Generator(0).setState(state);
+    } catch (e) {
+      problems.push(`rng state "${name}" (${state.length} numbers) is unusable: ${(e as Error).message}`);
+    }
+  }
+  if (problems.length) {
+    const more = problems.length > 3 ? `; … and ${problems.length - 3} more problem(s)` : "";
+    throw new CheckpointError(`${path}: ${problems.slice(0, 3).join("; ")}${more}`);
+  }
+  if (o.model) o.model.loadStateDict(ck.tensors, { strict });
+  if (o.optimizer && ck.optimizerState) o.optimizer.loadStateDict(ck.optimizerState);
+  if (restoreRng && ck.rng.torch) defaultGenerator.setState(ck.rng.torch);
   if (o.loaderGenerator && ck.rng.loader) o.loaderGenerator.setState(ck.rng.loader);
   const { tensors: _t, optimizerState: _o, ...info } = ck;
   return info;
