@@ -105,7 +105,8 @@ test("SIGKILL in the middle of an epoch, then --resume: bitwise-identical final 
   const r = runSync(["train", "--resume", path.join(out, "checkpoint.safetensors"), "--workers", "2", "--json"]);
   assert.equal(r.code, 0, r.stderr);
   const s = JSON.parse(r.stdout);
-  assert.deepEqual(s.resumedFrom, { epoch: ck.epoch, step: ck.step, globalStep: ck.globalStep });
+  // 1-based epoch in the JSON, as in the "Resuming from" line.
+  assert.deepEqual(s.resumedFrom, { epoch: ck.epoch + 1, step: ck.step, globalStep: ck.globalStep });
   assert.equal(s.steps, 24);
   assert.match(r.stderr, new RegExp(`Resuming from .*: epoch ${ck.epoch + 1}, step ${ck.step}`));
   const weights = fs.readFileSync(path.join(out, "model.safetensors"));

@@ -146,7 +146,7 @@ test("errors: missing CIFAR-10 is a data error (exit 3), bad options are usage e
   const good = fs.readFileSync(path.join(run, "checkpoint.safetensors"));
   fs.writeFileSync(torn, good.subarray(0, good.length - 100));
   const t = kindling(["eval", "--checkpoint", torn]);
-  assert.equal(t.code, 1);
+  assert.equal(t.code, 4);
   assert.match(t.stderr, /torn\.safetensors: file is truncated/);
   assert.doesNotMatch(t.stderr, /\n +at /); // no stack trace for a known problem
 });

@@ -1,17 +1,16 @@
 // Pieces shared by the CLI commands: output routing, model loading, evaluation.
 
 import * as fs from "node:fs";
+import * as path from "node:path";
 import { noGrad } from "../autograd/grad_mode.js";
-import { readCheckpoint } from "../io/checkpoint.js";
-import { loadFile } from "../io/safetensors.js";
+import * as cuda from "../backend/cuda.js";
+import { CheckpointError, NotACheckpointError, parseCheckpoint, stateDictProblems } from "../io/checkpoint.js";
+import { load } from "../io/safetensors.js";
 import { CIFAR10_CLASSES, TutorialNet } from "../models/tutorial_net.js";
 import type { Tensor } from "../tensor/tensor.js";
+import { EXIT, ExitError } from "./failures.js";
 
-export class ExitError extends Error {
-  constructor(message: string, readonly code: number) {
-    super(message);
-  }
-}
+export { ExitError };
 
 /** Human lines: stdout normally, stderr when stdout carries --json, nowhere with --quiet. */
 export class Out {
@@ -25,6 +24,41 @@ export class Out {
   }
 }
 
+/** The canonical device string for --device, refused up front (before any data is loaded) when it can't be used. */
+export function checkDevice(device: string): string {
+  const d = device === "cuda" ? "cuda:0" : device;
+  if (d.startsWith("cuda:")) {
+    if (!cuda.isAvailable()) {
+      throw new ExitError(`--device ${device}: CUDA is not available (this kindling build has no CUDA backend yet); use --device cpu`, EXIT.device);
+    }
+    const n = cuda.deviceCount();
+    if (Number(d.slice(5)) >= n) throw new ExitError(`--device ${device}: there ${n === 1 ? "is 1 CUDA device" : `are ${n} CUDA devices`} (cuda:0…cuda:${n - 1})`, EXIT.device);
+  }
+  return d;
+}
+
+/** --checkpoint: a file as given (whatever its name), or a run directory's checkpoint (else its model weights). */
+export function resolveCheckpointPath(p: string): string {
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(p);
+  } catch {
+    throw new ExitError(`checkpoint not found: ${p}`, EXIT.usage);
+  }
+  if (!st.isDirectory()) return p;
+  for (const name of ["checkpoint.safetensors", "model.safetensors"]) {
+    const f = path.join(p, name);
+    if (fs.existsSync(f)) return f;
+  }
+  throw new ExitError(`checkpoint not found: ${p} is a directory without checkpoint.safetensors or model.safetensors`, EXIT.usage);
+}
+
+/** torch.save's formats: a zip archive (PyTorch ≥ 1.6) or a bare pickle. */
+function isTorchPickle(file: string, bytes: Uint8Array): boolean {
+  const zip = bytes[0] === 0x50 && bytes[1] === 0x4b && bytes[2] === 0x03 && bytes[3] === 0x04;
+  return zip || bytes[0] === 0x80 || /\.(pth|pt|pkl|ckpt)$/i.test(file);
+}
+
 export interface LoadedModel {
   net: TutorialNet;
   classes: string[];
@@ -33,22 +67,35 @@ export interface LoadedModel {
   kind: "checkpoint" | "weights";
 }
 
-/** A `kindling train` checkpoint, or any safetensors state dict of the tutorial Net (e.g. exported by PyTorch). */
-export function loadModel(path: string, device = "cpu"): LoadedModel {
-  if (!fs.existsSync(path)) throw new ExitError(`checkpoint not found: ${path}`, 2);
+/**
+ * A `kindling train` checkpoint, or any safetensors state dict of the tutorial Net (e.g. exported by PyTorch). The
+ * path is a file or a run directory (see resolveCheckpointPath).
+ */
+export function loadModel(file: string, device = "cpu"): LoadedModel {
+  const bytes = fs.readFileSync(file);
+  if (isTorchPickle(file, bytes)) {
+    throw new ExitError(
+      `${file}: a PyTorch pickle checkpoint (torch.save); kindling can't read those yet (there is no torch.load). In ` +
+        `PyTorch, save the weights as safetensors instead (from safetensors.torch import save_file; ` +
+        `save_file(net.state_dict(), "cifar_net.safetensors")) and pass that file`,
+      EXIT.checkpoint,
+    );
+  }
   const net = new TutorialNet();
   let extra: Record<string, unknown> = {};
   let kind: LoadedModel["kind"] = "weights";
   let tensors: Record<string, Tensor>;
   try {
-    const ck = readCheckpoint(path);
+    const ck = parseCheckpoint(bytes, file);
     tensors = ck.tensors;
     extra = ck.extra;
     kind = "checkpoint";
   } catch (e) {
-    if (!/not a kindling checkpoint/.test((e as Error).message)) throw e;
-    tensors = Object.fromEntries(Object.entries(loadFile(path).tensors).filter(([k]) => !k.startsWith("optim.")));
+    if (!(e instanceof NotACheckpointError)) throw e;
+    tensors = Object.fromEntries(Object.entries(load(bytes, file).tensors).filter(([k]) => !k.startsWith("optim.")));
   }
+  const problems = stateDictProblems(net, tensors, true);
+  if (problems.length) throw new CheckpointError(`${file}: not weights of the tutorial's Net: ${problems.slice(0, 3).join("; ")}`);
   net.loadStateDict(tensors);
   if (device !== "cpu") net.to(device);
   net.eval();

@@ -1,13 +1,13 @@
 // `kindling eval --checkpoint PATH`: test accuracy, per class, and the confusion matrix.
 
-import * as path from "node:path";
 import { CIFAR10_CLASSES } from "../models/tutorial_net.js";
 import type { Specs } from "./args.js";
-import { accuracyLines, confusionLines, evaluate, ExitError, loadModel, Out } from "./common.js";
+import { accuracyLines, checkDevice, confusionLines, evaluate, ExitError, loadModel, Out, resolveCheckpointPath } from "./common.js";
 import { loadSplit, testLoader, type DatasetName } from "./data.js";
+import { EXIT } from "./failures.js";
 
 export const EVAL_SPECS: Specs = {
-  checkpoint: { kind: "string", metavar: "PATH", help: "checkpoint.safetensors from `kindling train`, a run directory, or tutorial-Net weights (e.g. from PyTorch)" },
+  checkpoint: { kind: "string", metavar: "PATH", help: "checkpoint.safetensors from `kindling train`, a run directory, or a safetensors file of tutorial-Net weights (e.g. from PyTorch)" },
   dataset: { kind: "string", help: "cifar10 or synthetic", default: "the checkpoint's", choices: ["cifar10", "synthetic"] },
   data: { kind: "string", metavar: "DIR", help: "CIFAR-10 root", default: "the checkpoint's, else $KINDLING_DATA or ./data" },
   download: { kind: "bool", help: "download CIFAR-10 when missing" },
@@ -21,11 +21,10 @@ export const EVAL_SPECS: Specs = {
 };
 
 export async function evalCommand(o: Record<string, string | number | boolean | undefined>): Promise<{ summary: unknown; code: number }> {
-  let ckpt = o.checkpoint as string | undefined;
-  if (!ckpt) throw new ExitError("eval: --checkpoint PATH is required", 2);
-  if (!ckpt.endsWith(".safetensors")) ckpt = path.join(ckpt, "checkpoint.safetensors");
+  if (!o.checkpoint) throw new ExitError("--checkpoint PATH is required", EXIT.usage);
+  const device = checkDevice((o.device as string | undefined) ?? "cpu");
+  const ckpt = resolveCheckpointPath(o.checkpoint as string);
   const out = new Out(!!o.quiet, !!o.json);
-  const device = o.device === "cuda" ? "cuda:0" : ((o.device as string | undefined) ?? "cpu");
   const m = loadModel(ckpt, device);
   const saved = (m.extra.config ?? {}) as Record<string, unknown>;
   const dataset = ((o.dataset as string | undefined) ?? (saved.dataset as string | undefined) ?? "cifar10") as DatasetName;

@@ -3,15 +3,13 @@
 import "../index.js"; // registers the backends
 
 import { helpText, parseArgs, UsageError, type Specs } from "./args.js";
-import { ExitError } from "./common.js";
-import { DataError } from "./data.js";
 import { EVAL_SPECS, evalCommand } from "./eval.js";
 import { PREDICT_SPECS, predictCommand } from "./predict.js";
+import { describeFailure, EXIT, EXIT_CODES_HELP } from "./failures.js";
 import { resolveConfig, train, TRAIN_SPECS } from "./train.js";
 
-/** Exit codes: 0 ok, 1 unexpected error, 2 usage, 3 data not available; 128 + signal number when a signal stopped
- * training (checkpoint saved): SIGHUP 129, SIGINT 130, SIGTERM 143. */
-export const EXIT = { ok: 0, error: 1, usage: 2, data: 3, interrupted: 130 } as const;
+/** Exit codes (EXIT_CODES_HELP lists them); 128 + the signal's number when a signal stopped training. */
+export { EXIT };
 
 const COMMANDS: Record<string, { specs: Specs; usage: string; description: string }> = {
   train: {
@@ -38,7 +36,8 @@ Commands:
   predict   classify image files with a checkpoint
 
 Run 'kindling <command> --help' for the options of a command.
-`;
+
+${EXIT_CODES_HELP}`;
 
 export async function main(argv: readonly string[]): Promise<number> {
   const [cmd, ...rest] = argv;
@@ -61,7 +60,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     const { opts, positionals } = parseArgs(rest, c.specs, `kindling ${cmd}`);
     json = !!opts.json;
     if (opts.help) {
-      process.stdout.write(helpText(c.usage, c.description, c.specs));
+      process.stdout.write(`${helpText(c.usage, c.description, c.specs)}\n${EXIT_CODES_HELP}`);
       return EXIT.ok;
     }
     let result: { summary: unknown; code: number };
@@ -77,25 +76,13 @@ export async function main(argv: readonly string[]): Promise<number> {
     if (json) process.stdout.write(JSON.stringify(result.summary, null, 2) + "\n");
     return result.code;
   } catch (e) {
-    const err = e as Error;
-    let code: number = EXIT.error;
-    let kind = "error";
-    if (e instanceof UsageError) {
-      code = EXIT.usage;
-      kind = "usage";
-    } else if (e instanceof ExitError) {
-      code = e.code;
-    } else if (e instanceof DataError || (err && err.name === "SafetensorsError")) {
-      code = e instanceof DataError ? EXIT.data : EXIT.error;
-      kind = e instanceof DataError ? "data" : "checkpoint";
-    }
-    const msg = code === EXIT.error && kind === "error" ? (err?.stack ?? String(e)) : err.message;
-    process.stderr.write(msg.startsWith(`kindling ${cmd}:`) ? `${msg}\n` : `kindling ${cmd}: ${msg}\n`);
-    if (e instanceof DataError) {
-      process.stderr.write(`With the kindling command: --data DIR, KINDLING_DATA=DIR or --download; or try it offline with --dataset synthetic.\n`);
-    }
-    if (e instanceof UsageError) process.stderr.write(`Run 'kindling ${cmd} --help' for the options.\n`);
-    if (json) process.stdout.write(JSON.stringify({ command: cmd, error: { kind, message: err?.message ?? String(e) } }) + "\n");
-    return code;
+    const f = describeFailure(e);
+    // Messages may already name the command (the argument parser's do); don't say it twice.
+    const text = f.text.replace(new RegExp(`^(kindling )?${cmd}: `), "");
+    process.stderr.write(`kindling ${cmd}: ${text}\n`);
+    if (f.hint) process.stderr.write(`${f.hint}\n`);
+    if (f.kind === "usage") process.stderr.write(`Run 'kindling ${cmd} --help' for the options.\n`);
+    if (json) process.stdout.write(JSON.stringify({ command: cmd, error: { kind: f.kind, code: f.code, message: e instanceof Error ? e.message : String(e) } }) + "\n");
+    return f.code;
   }
 }

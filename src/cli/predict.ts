@@ -1,14 +1,14 @@
 // `kindling predict --checkpoint PATH image.png…`: the top-3 classes of each image with their probabilities.
 
-import * as path from "node:path";
 import { noGrad } from "../autograd/grad_mode.js";
 import { fromTypedArray } from "../tensor/create.js";
 import type { Specs } from "./args.js";
-import { ExitError, loadModel, Out } from "./common.js";
+import { checkDevice, ExitError, loadModel, Out, resolveCheckpointPath } from "./common.js";
+import { EXIT } from "./failures.js";
 import { readImage, resizeRgb, toRgb } from "./image.js";
 
 export const PREDICT_SPECS: Specs = {
-  checkpoint: { kind: "string", metavar: "PATH", help: "checkpoint.safetensors from `kindling train`, a run directory, or tutorial-Net weights" },
+  checkpoint: { kind: "string", metavar: "PATH", help: "checkpoint.safetensors from `kindling train`, a run directory, or a safetensors file of tutorial-Net weights" },
   top: { kind: "int", min: 1, help: "classes to show per image", default: 3 },
   device: { kind: "string", help: "cpu, cuda or cuda:N", default: "cpu", choices: ["cpu", "cuda", "cuda:N"] },
   quiet: { kind: "bool", help: "print nothing but errors (and --json)" },
@@ -16,12 +16,11 @@ export const PREDICT_SPECS: Specs = {
 };
 
 export async function predictCommand(o: Record<string, string | number | boolean | undefined>, images: string[]): Promise<{ summary: unknown; code: number }> {
-  let ckpt = o.checkpoint as string | undefined;
-  if (!ckpt) throw new ExitError("predict: --checkpoint PATH is required", 2);
-  if (images.length === 0) throw new ExitError("predict: give one or more image files (PNG or JPEG)", 2);
-  if (!ckpt.endsWith(".safetensors")) ckpt = path.join(ckpt, "checkpoint.safetensors");
+  if (!o.checkpoint) throw new ExitError("--checkpoint PATH is required", EXIT.usage);
+  if (images.length === 0) throw new ExitError("give one or more image files (PNG or JPEG)", EXIT.usage);
+  const device = checkDevice((o.device as string | undefined) ?? "cpu");
+  const ckpt = resolveCheckpointPath(o.checkpoint as string);
   const out = new Out(!!o.quiet, !!o.json);
-  const device = o.device === "cuda" ? "cuda:0" : ((o.device as string | undefined) ?? "cpu");
   const { net, classes } = loadModel(ckpt, device);
   const k = Math.min((o.top as number | undefined) ?? 3, classes.length);
   const results: { image: string; width: number; height: number; top: { class: string; index: number; probability: number }[] }[] = [];

@@ -5,6 +5,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { DataLoader } from "../data/index.js";
+import { withPath } from "../io/atomic.js";
 import { loadCheckpoint, readCheckpoint, saveCheckpoint } from "../io/checkpoint.js";
 import { saveFile } from "../io/safetensors.js";
 import { CIFAR10_CLASSES, TutorialNet } from "../models/tutorial_net.js";
@@ -17,9 +18,10 @@ import { SummaryWriter } from "../utils/tensorboard/index.js";
 import { encodePng } from "../vision/png.js";
 import { makeGrid, toImageBytes } from "../vision/utils.js";
 import type { Specs } from "./args.js";
-import { accuracyLines, evaluate, ExitError, labelsLine, Out, predictBatch, type EvalResult } from "./common.js";
+import { accuracyLines, checkDevice, evaluate, ExitError, labelsLine, Out, predictBatch, type EvalResult } from "./common.js";
 import { DataError, loadSplit, testLoader, trainLoader, type DatasetName } from "./data.js";
 import { Progress } from "./progress.js";
+import { defaultRunDir, prepareRunDir } from "./run_dir.js";
 
 export const TRAIN_SPECS: Specs = {
   dataset: { kind: "string", help: "cifar10, or synthetic: a small built-in generated 10-class set (offline)", default: "cifar10", choices: ["cifar10", "synthetic"] },
@@ -32,7 +34,8 @@ export const TRAIN_SPECS: Specs = {
   workers: { kind: "int", min: 0, help: "DataLoader worker threads", default: 2 },
   seed: { kind: "int", min: 0, help: "random seed (weights init and shuffling)", default: "random, recorded in the checkpoint" },
   device: { kind: "string", help: "cpu, cuda or cuda:N", default: "cpu", choices: ["cpu", "cuda", "cuda:N"] },
-  out: { kind: "string", metavar: "DIR", help: "output directory", default: "runs/<timestamp> (the checkpoint's directory with --resume)" },
+  out: { kind: "string", metavar: "DIR", help: "output directory (refused when it holds another run: see --resume, --force)", default: "runs/<timestamp> (the checkpoint's directory with --resume)" },
+  force: { kind: "bool", help: "let --out replace the run already there (its files are removed first)" },
   resume: { kind: "string", metavar: "PATH", help: "continue from a checkpoint (file, or a run directory holding checkpoint.safetensors)" },
   "log-every": { kind: "int", min: 1, help: "print the running loss every N mini-batches", default: 2000 },
   "checkpoint-every": { kind: "int", min: 0, help: "also save a checkpoint every N steps (0: at epoch ends only)", default: 0 },
@@ -66,6 +69,9 @@ export interface TrainConfig {
   seed: number;
   device: string;
   out: string;
+  /** --out was not given: a fresh runs/<timestamp> directory. */
+  outIsDefault: boolean;
+  force: boolean;
   resume?: string;
   logEvery: number;
   checkpointEvery: number;
@@ -81,12 +87,6 @@ export interface TrainConfig {
 
 /** Options that decide the numbers a run computes: a resumed run takes them from its checkpoint. */
 const PINNED = ["dataset", "batchSize", "lr", "momentum", "seed", "trainSize", "testSize", "dataSeed"] as const;
-
-function timestamp(): string {
-  const d = new Date();
-  const p = (n: number) => String(n).padStart(2, "0");
-  return `${d.getFullYear()}${p(d.getMonth() + 1)}${p(d.getDate())}-${p(d.getHours())}${p(d.getMinutes())}${p(d.getSeconds())}`;
-}
 
 export function resolveConfig(o: Record<string, string | number | boolean | undefined>): TrainConfig {
   let resume = o.resume as string | undefined;
@@ -120,7 +120,9 @@ export function resolveConfig(o: Record<string, string | number | boolean | unde
     workers: pick("workers", 2),
     seed: pick("seed", Math.floor(Math.random() * 2 ** 31)),
     device: pick("device", "cpu"),
-    out: (o.out as string | undefined) ?? (resume ? path.dirname(resume) : path.join("runs", timestamp())),
+    out: (o.out as string | undefined) ?? (resume ? path.dirname(resume) : defaultRunDir()),
+    outIsDefault: o.out === undefined && !resume,
+    force: o.force === true,
     resume,
     logEvery: pick("logEvery", 2000),
     checkpointEvery: pick("checkpointEvery", 0),
@@ -154,7 +156,10 @@ function gridPng(images: Tensor): Uint8Array {
   return encodePng(toImageBytes(unnormalizedGrid(images)));
 }
 
-/** Keeps metrics.jsonl lines up to a global step (those logged after a checkpoint are re-logged when resuming). */
+/**
+ * Keeps the metrics.jsonl records (of every type) up to a global step: those logged after the checkpoint are logged
+ * again by the resumed run. A torn last line (the process was killed while appending) is dropped.
+ */
 function truncateMetrics(file: string, globalStep: number): void {
   if (!fs.existsSync(file)) return;
   const keep = fs
@@ -163,13 +168,13 @@ function truncateMetrics(file: string, globalStep: number): void {
     .filter((l) => {
       if (!l.trim()) return false;
       try {
-        const r = JSON.parse(l) as { type?: string; globalStep?: number };
-        return r.type === "train" && (r.globalStep ?? Infinity) <= globalStep;
+        const r = JSON.parse(l) as { globalStep?: unknown };
+        return typeof r.globalStep === "number" && r.globalStep <= globalStep;
       } catch {
         return false;
       }
     });
-  fs.writeFileSync(file, keep.map((l) => l + "\n").join(""));
+  withPath(file, () => fs.writeFileSync(file, keep.map((l) => l + "\n").join("")));
 }
 
 export interface TrainSummary {
@@ -179,6 +184,7 @@ export interface TrainSummary {
   seed: number;
   epochs: number;
   steps: number;
+  /** Where the resumed checkpoint was: epoch 1-based (as printed), steps done in it, global step. */
   resumedFrom: { epoch: number; step: number; globalStep: number } | null;
   interrupted: boolean;
   trainSeconds: number;
@@ -193,7 +199,14 @@ export interface TrainSummary {
 
 export async function train(cfg: TrainConfig): Promise<{ summary: TrainSummary; code: number }> {
   const out = new Out(cfg.quiet, cfg.json);
-  fs.mkdirSync(cfg.out, { recursive: true });
+  // Checked before any data is loaded: the device, then the run directory.
+  const device = checkDevice(cfg.device);
+  const removed = prepareRunDir(cfg.out, {
+    resuming: !!cfg.resume && path.resolve(cfg.out) === path.resolve(path.dirname(cfg.resume)),
+    force: cfg.force,
+  });
+  if (cfg.outIsDefault) out.line(`Run directory: ${cfg.out}`);
+  if (removed.length) out.line(`--force: removed the earlier run's ${removed.join(", ")} from ${cfg.out}`);
   const files = {
     checkpoint: path.join(cfg.out, "checkpoint.safetensors"),
     model: path.join(cfg.out, "model.safetensors"),
@@ -202,7 +215,6 @@ export async function train(cfg: TrainConfig): Promise<{ summary: TrainSummary; 
     trainGrid: path.join(cfg.out, "train_samples.png"),
     testGrid: path.join(cfg.out, "test_samples.png"),
   };
-  const device = cfg.device === "cuda" ? "cuda:0" : cfg.device;
 
   // ---- data ----
   const dataOpts = {
@@ -251,7 +263,7 @@ export async function train(cfg: TrainConfig): Promise<{ summary: TrainSummary; 
     globalStep = info.globalStep;
     Object.assign(hist, info.extra.history ?? {});
     lossLog = (info.extra.lossLog as TrainSummary["lossLog"]) ?? [];
-    resumedFrom = { epoch: info.epoch, step: info.step, globalStep: info.globalStep };
+    resumedFrom = { epoch: info.epoch + 1, step: info.step, globalStep: info.globalStep };
     truncateMetrics(files.metrics, globalStep);
     out.line(`Resuming from ${cfg.resume}: epoch ${info.epoch + 1}, step ${info.step} (global step ${info.globalStep})`);
   } else if (fs.existsSync(files.metrics)) {
@@ -259,7 +271,7 @@ export async function train(cfg: TrainConfig): Promise<{ summary: TrainSummary; 
   }
 
   const tb = cfg.tensorboard ? new SummaryWriter(cfg.out, resumedFrom ? { purgeStep: globalStep + 1 } : {}) : null;
-  const metric = (rec: Record<string, unknown>): void => fs.appendFileSync(files.metrics, JSON.stringify(rec) + "\n");
+  const metric = (rec: Record<string, unknown>): void => withPath(files.metrics, () => fs.appendFileSync(files.metrics, JSON.stringify(rec) + "\n"));
 
   // ---- a look at the training images (own generator: does not disturb the training order) ----
   const samples: SampleGrid[] = [];
@@ -270,7 +282,7 @@ export async function train(cfg: TrainConfig): Promise<{ summary: TrainSummary; 
       const [images, labels] = first.value as [Tensor, Tensor];
       const names = Array.from(labels.toTypedArray(), (l) => classes[l]!);
       const png = gridPng(images);
-      fs.writeFileSync(files.trainGrid, png);
+      withPath(files.trainGrid, () => fs.writeFileSync(files.trainGrid, png));
       tb?.addImage("train/samples", unnormalizedGrid(images), globalStep);
       samples.push({ title: "Training images", png, truth: names });
       out.line(labelsLine(classes, labels.toTypedArray()));
@@ -296,6 +308,9 @@ export async function train(cfg: TrainConfig): Promise<{ summary: TrainSummary; 
   const priorSeconds = hist.trainSeconds;
   const checkpoint = (epoch: number, step: number, loaderState: number[]): void => {
     const history = { ...hist, trainSeconds: priorSeconds + (performance.now() - t0) / 1000 };
+    // TensorBoard points up to here must survive a crash as the checkpoint does: a resumed run purges the steps
+    // after the checkpoint, so points still buffered would be lost for good.
+    tb?.flush({ sync: true });
     saveCheckpoint(files.checkpoint, {
       model: net,
       optimizer,
@@ -434,7 +449,7 @@ export async function train(cfg: TrainConfig): Promise<{ summary: TrainSummary; 
   if (!firstTest.done) {
     const [images, labels] = firstTest.value as [Tensor, Tensor];
     const png = gridPng(images);
-    fs.writeFileSync(files.testGrid, png);
+    withPath(files.testGrid, () => fs.writeFileSync(files.testGrid, png));
     out.line(`GroundTruth:  ${labelsLine(classes, labels.toTypedArray())}`);
     const pred = predictBatch(net, images, device);
     out.line(`Predicted:  ${labelsLine(classes, pred)}`);
@@ -469,7 +484,7 @@ export async function train(cfg: TrainConfig): Promise<{ summary: TrainSummary; 
         steps: globalStep,
         "training time": `${hist.trainSeconds.toFixed(1)} s (${Math.round(imagesPerSec)} images/s this session)`,
         "peak RSS": `${peakRssMB.toFixed(0)} MB`,
-        resumed: resumedFrom ? `from epoch ${resumedFrom.epoch + 1}, step ${resumedFrom.step}` : "no",
+        resumed: resumedFrom ? `from epoch ${resumedFrom.epoch}, step ${resumedFrom.step}` : "no",
         "written": new Date().toISOString(),
       },
     });

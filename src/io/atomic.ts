@@ -7,6 +7,27 @@ import * as path from "node:path";
 
 export type Chunks = Uint8Array | readonly Uint8Array[];
 
+/**
+ * Runs a write and makes sure a failing system call's error names the file it was writing (a write() on a
+ * descriptor reports ENOSPC without a path), so the message a user sees says where the disk filled up.
+ */
+export function withPath<T>(file: string, write: () => T): T {
+  try {
+    return write();
+  } catch (e) {
+    throw namePath(e, file);
+  }
+}
+
+function namePath(e: unknown, file: string): unknown {
+  const err = e as NodeJS.ErrnoException;
+  if (err instanceof Error && typeof err.code === "string" && err.path === undefined) {
+    err.path = file;
+    err.message = `${err.message} (writing ${file})`;
+  }
+  return e;
+}
+
 function tempPathFor(target: string): string {
   const rand = Math.floor(Math.random() * 0xffffffff).toString(16).padStart(8, "0");
   return path.join(path.dirname(target), `.${path.basename(target)}.tmp-${process.pid}-${rand}`);
@@ -66,6 +87,10 @@ export function removeStaleTemps(target: string): string[] {
 
 /** Writes `data` (one buffer or several, concatenated) to `target` atomically and durably. */
 export function writeFileAtomicSync(target: string, data: Chunks, o: { mode?: number } = {}): void {
+  withPath(target, () => writeAtomicSync(target, data, o));
+}
+
+function writeAtomicSync(target: string, data: Chunks, o: { mode?: number }): void {
   const chunks = data instanceof Uint8Array ? [data] : data;
   fs.mkdirSync(path.dirname(path.resolve(target)), { recursive: true });
   const tmp = tempPathFor(path.resolve(target));
@@ -99,6 +124,12 @@ export function writeFileAtomicSync(target: string, data: Chunks, o: { mode?: nu
 
 /** Async twin of writeFileAtomicSync. */
 export async function writeFileAtomic(target: string, data: Chunks, o: { mode?: number } = {}): Promise<void> {
+  await writeAtomic(target, data, o).catch((e: unknown) => {
+    throw namePath(e, target);
+  });
+}
+
+async function writeAtomic(target: string, data: Chunks, o: { mode?: number }): Promise<void> {
   const chunks = data instanceof Uint8Array ? [data] : data;
   const abs = path.resolve(target);
   await fs.promises.mkdir(path.dirname(abs), { recursive: true });

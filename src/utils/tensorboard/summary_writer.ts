@@ -5,6 +5,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import type { Tensor } from "../../tensor/tensor.js";
+import { withPath } from "../../io/atomic.js";
 import { encodePng } from "../../vision/png.js";
 import { ProtoWriter } from "./proto.js";
 import { tfRecord } from "./record.js";
@@ -95,14 +96,21 @@ export class SummaryWriter {
     this.addSummaryValue(new ProtoWriter().string(1, tag).message(9, meta).message(8, tensor), step, walltime);
   }
 
-  /** Writes buffered events to disk. */
-  flush(): void {
+  /**
+   * Writes buffered events to disk; with `sync`, also fsyncs the file, so the events survive a crash (a training
+   * loop does this before it writes a checkpoint).
+   */
+  flush(o: { sync?: boolean } = {}): void {
     if (this.fd === null) return;
-    for (const r of this.queue) {
-      let off = 0;
-      while (off < r.length) off += fs.writeSync(this.fd, r, off, r.length - off);
-    }
-    this.queue = [];
+    const fd = this.fd;
+    withPath(this.file, () => {
+      for (const r of this.queue) {
+        let off = 0;
+        while (off < r.length) off += fs.writeSync(fd, r, off, r.length - off);
+      }
+      this.queue = [];
+      if (o.sync) fs.fsyncSync(fd);
+    });
     this.lastFlush = Date.now();
   }
 
