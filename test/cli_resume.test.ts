@@ -6,6 +6,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { readCheckpoint } from "../src/io/checkpoint.js";
+import { scalars } from "./helpers/tfevents.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
 const BIN = path.join(root, "bin", "kindling.js");
@@ -168,4 +169,27 @@ test("a stop signal at an epoch boundary is an interruption: true checkpoint, ex
   assert.equal(s.steps, 6);
   assert.equal(s.resumedFrom.globalStep, 2);
   assert.ok(fs.readFileSync(path.join(out, "model.safetensors")).equals(fs.readFileSync(path.join(ref, "model.safetensors"))), "the resumed run ends with the uninterrupted run's weights");
+});
+
+test("after SIGKILL and --resume, TensorBoard and metrics.jsonl hold every point and every epoch record", async () => {
+  // The run writes TensorBoard events this time; the reference run's metrics give the expected losses.
+  const RUN_TB = RUN.filter((a) => a !== "--no-tensorboard");
+  const out = path.join(tmp, "killed-tb");
+  const k = await runAndSignal([...RUN_TB, "--out", out, "--workers", "0"], "SIGKILL", 15);
+  assert.equal(k.signal, "SIGKILL", `the run finished before it could be killed:\n${k.stderr}`);
+  const ck = readCheckpoint(path.join(out, "checkpoint.safetensors"));
+  assert.ok(ck.globalStep >= 15 && ck.globalStep < 24, `checkpoint at global step ${ck.globalStep}`);
+  // Every point up to the checkpoint is on disk (a resumed run drops the later ones).
+  const before = scalars(out).get("train/loss") ?? new Map();
+  for (let s = 1; s <= ck.globalStep; s++) assert.ok(before.has(s), `train/loss at step ${s} was lost with the killed process`);
+
+  const r = runSync(["train", "--resume", out, "--workers", "0", "--quiet"]);
+  assert.equal(r.code, 0, r.stderr);
+  const loss = scalars(out).get("train/loss")!;
+  assert.deepEqual([...loss.keys()].sort((a, b) => a - b), Array.from({ length: 24 }, (_, i) => i + 1));
+  reference.losses.forEach((l, i) => assert.equal(loss.get(i + 1), Math.fround(l), `step ${i + 1}`));
+  const records = fs.readFileSync(path.join(out, "metrics.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l));
+  assert.deepEqual(records.filter((x) => x.type === "epoch").map((x) => [x.epoch, x.globalStep]), [[1, 12], [2, 24]]);
+  assert.deepEqual(records.filter((x) => x.type === "train").map((x) => x.globalStep), Array.from({ length: 24 }, (_, i) => i + 1));
+  assert.equal(records.filter((x) => x.type === "eval").length, 1);
 });
