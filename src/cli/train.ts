@@ -20,7 +20,7 @@ import { makeGrid, toImageBytes } from "../vision/utils.js";
 import type { Specs } from "./args.js";
 import { accuracyLines, checkDevice, evaluate, ExitError, labelsLine, Out, predictBatch, type EvalResult } from "./common.js";
 import { DataError, loadSplit, testLoader, trainLoader, type DatasetName } from "./data.js";
-import { Progress } from "./progress.js";
+import { Progress, RateMeter } from "./progress.js";
 import { defaultRunDir, prepareRunDir } from "./run_dir.js";
 
 export const TRAIN_SPECS: Specs = {
@@ -326,6 +326,7 @@ export async function train(cfg: TrainConfig): Promise<{ summary: TrainSummary; 
   // Test hook: a pause after every step, so a test can interrupt a tiny run at a chosen point.
   const stepDelayMs = Number(process.env.KINDLING_STEP_DELAY_MS ?? 0);
   const t0 = performance.now();
+  const meter = new RateMeter();
   let lastYield = Date.now();
   const stepsAtStart = globalStep;
   let epochStartState = loaderGen.getState();
@@ -388,9 +389,9 @@ export async function train(cfg: TrainConfig): Promise<{ summary: TrainSummary; 
       }
       if (stepDelayMs > 0) await new Promise((r) => setTimeout(r, stepDelayMs));
       if (Date.now() - lastYield > 50) {
-        const elapsed = (performance.now() - t0) / 1000;
-        const rate = (globalStep - stepsAtStart) / Math.max(1e-9, elapsed);
-        progress.update({ epoch: epoch + 1, epochs: cfg.epochs, step: i, steps: stepsPerEpoch, loss: l, imagesPerSec: rate * cfg.batchSize, etaSec: (totalSteps - globalStep) / Math.max(1e-9, rate) });
+        meter.add(performance.now(), globalStep - stepsAtStart);
+        const rate = meter.perSecond();
+        progress.update({ epoch: epoch + 1, epochs: cfg.epochs, step: i, steps: stepsPerEpoch, loss: l, imagesPerSec: rate * cfg.batchSize, etaSec: (totalSteps - globalStep) / rate });
         // Let signals (Ctrl-C) and I/O in.
         await new Promise((r) => setImmediate(r));
         lastYield = Date.now();
