@@ -52,6 +52,10 @@ test("train --dataset synthetic --json: the tutorial's lines, a JSON summary and
   assert.deepEqual([ck.epoch, ck.step, ck.globalStep], [1, 0, 10]);
   assert.ok("optim.state.0.momentum_buffer" in loadFile(path.join(run, "checkpoint.safetensors")).tensors);
   const weights = loadFile(path.join(run, "model.safetensors"));
+  // model.safetensors is the checkpoint's weights without the optimizer's keys (those stop a strict PyTorch load).
+  const ckKeys = Object.keys(loadFile(path.join(run, "checkpoint.safetensors")).tensors);
+  assert.deepEqual(ckKeys.filter((k) => !k.startsWith("optim.")).sort(), Object.keys(weights.tensors).sort());
+  assert.deepEqual(weights.metadata, { format: "pt" });
   assert.deepEqual(Object.keys(weights.tensors).sort(), ["conv1.bias", "conv1.weight", "conv2.bias", "conv2.weight", "fc1.bias", "fc1.weight", "fc2.bias", "fc2.weight", "fc3.bias", "fc3.weight"]);
   const metrics = fs.readFileSync(path.join(run, "metrics.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l));
   assert.equal(metrics.filter((m) => m.type === "train").length, 10);

@@ -17,7 +17,8 @@ const COMMANDS: Record<string, { specs: Specs; usage: string; description: strin
     usage: "kindling train [options]",
     description:
       "Train the CIFAR-10 tutorial's network with its recipe (batch 4, SGD lr 0.001 momentum 0.9, 2 epochs,\n" +
-      "ToTensor + Normalize(0.5, 0.5)). Writes checkpoint.safetensors, model.safetensors, metrics.jsonl,\n" +
+      "ToTensor + Normalize(0.5, 0.5)). Writes checkpoint.safetensors (weights, optimizer state, progress),\n" +
+      "model.safetensors (the weights alone: the file PyTorch's load_state_dict takes), metrics.jsonl,\n" +
       "TensorBoard events and report.html into --out. Ctrl-C saves a checkpoint; --resume continues exactly.",
   },
   eval: { specs: EVAL_SPECS, usage: "kindling eval --checkpoint PATH [options]", description: "Test accuracy, per-class accuracy and the confusion matrix of a trained network." },

@@ -300,6 +300,8 @@ export async function train(cfg: TrainConfig): Promise<{ summary: TrainSummary; 
       process.exit(signalExitCode(sig));
     }
     stop = sig;
+    // After a hang-up the terminal is gone: a failed write to it must not end the run before it has saved.
+    if (sig === "SIGHUP") for (const stream of [process.stdout, process.stderr]) stream.on("error", () => undefined);
     progress.clear();
     process.stderr.write(`\n${sig}: finishing this step, saving a checkpoint, then exiting (press Ctrl-C again to quit now)\n`);
   };
