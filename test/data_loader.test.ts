@@ -8,6 +8,7 @@ import { Generator, manualSeed } from "../src/tensor/random.js";
 import type { Tensor } from "../src/tensor/tensor.js";
 import { BrokenSpecDataset, CountingDataset, LocalOnlyDataset, SlowDataset, StrayThrowDataset, ThreadTagDataset } from "./helpers/data_fixtures.js";
 import { sameSpec } from "../src/data/same_spec.js";
+import { pack, sliceBatch, unpack } from "../src/data/pack.js";
 
 const arange = (n: number) => fromTypedArray(Float32Array.from({ length: n }, (_, i) => i), [n], "float32");
 const list = (t: Tensor) => Array.from(t.dataSync());
@@ -315,4 +316,25 @@ test("workers: a timeout names the batch it waited for and the worker that held 
   await assert.rejects(async () => {
     for await (const b of new DataLoader(ds, { batchSize: 128, numWorkers: 2, timeout: 300 })) void b;
   }, /timed out after 300 ms waiting for batches 2-3 from worker 1/);
+});
+
+test('batches of objects keep a "__proto__" key as a key, and null-prototype dictionaries are collated and moved too', () => {
+  const sample = (i: number) => JSON.parse(`{"__proto__": ${i}, "x": ${i + 10}}`) as Record<string, number>;
+  const collated = defaultCollate([sample(1), sample(2)]) as Record<string, Tensor>;
+  assert.equal(Object.getPrototypeOf(collated), Object.prototype);
+  assert.deepEqual(Object.keys(collated), ["__proto__", "x"]);
+  assert.deepEqual(list(collated["__proto__"]!), [1, 2]);
+  // Across threads: pack / unpack / sliceBatch rebuild objects the same way.
+  const moved = unpack(pack(collated, new Set())) as Record<string, Tensor>;
+  assert.deepEqual(Object.keys(moved), ["__proto__", "x"]);
+  assert.deepEqual(list(moved["__proto__"]!), [1, 2]);
+  const second = sliceBatch(moved, 1, 1) as Record<string, Tensor>;
+  assert.deepEqual(list(second["__proto__"]!), [2]);
+  assert.deepEqual(list(second["x"]!), [12]);
+  // A null-prototype dictionary (what safetensors.load returns) is a plain object to the loader.
+  const dict = Object.assign(Object.create(null) as Record<string, number>, { a: 1 });
+  const fromDicts = defaultCollate([dict, dict]) as Record<string, Tensor>;
+  assert.deepEqual(list(fromDicts["a"]!), [1, 1]);
+  const packed = pack(fromDicts, new Set()) as Record<string, unknown>;
+  assert.equal((packed["a"] as { __kindlingTensor?: boolean }).__kindlingTensor, true, "tensors inside are packed");
 });
