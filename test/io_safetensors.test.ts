@@ -212,6 +212,13 @@ test("the tensor count is capped (MAX_TENSORS by default, maxTensors to change i
   assert.equal(Object.keys(load(four).tensors).length, 4);
   assert.throws(() => load(four, "four", { maxTensors: 3 }), /four: the header lists more than 3 tensors.*higher maxTensors option/);
   assert.equal(Object.keys(load(four, "four", { maxTensors: 4 }).tensors).length, 4);
+  // Metadata, walked the same way (a header of a million metadata strings costs as much), has the same limit.
+  const meta = withRaw('{"__metadata__":{"a":"1","b":"2","c":"3","d":"4"}}', new Uint8Array(0));
+  assert.deepEqual({ ...load(meta).metadata }, { a: "1", b: "2", c: "3", d: "4" });
+  assert.throws(() => load(meta, "meta", { maxTensors: 3 }), /meta: "__metadata__" has more than 3 entries/);
+  assert.throws(() => load(withRaw('{"__metadata__":{"a":"1","a":"2"}}', new Uint8Array(0)), "twice"), /twice: "__metadata__" names "a" twice/);
+  assert.throws(() => load(withRaw('{"__metadata__":["a"]}', new Uint8Array(0)), "list"), /list: "__metadata__" must be an object of strings/);
+  assert.throws(() => load(withRaw('{"__metadata__":{"a":"1",}}', new Uint8Array(0)), "comma"), /comma: header is not valid JSON \(expected a quoted key at byte 25\)/);
   // The default: one tensor past it is refused (readHeader stops there: nothing is allocated per tensor).
   assert.throws(() => readHeader(manyTensors(MAX_TENSORS + 1), "many"), new RegExp(`more than ${MAX_TENSORS} tensors`));
 });

@@ -7,6 +7,11 @@ export class JsonSyntaxError extends Error {
   override name = "JsonSyntaxError";
 }
 
+/** A member's value left unparsed (see `raw` below): its UTF-8 text and where it starts, for jsonObjectMembers again. */
+export class RawJson {
+  constructor(readonly text: Uint8Array, readonly offset: number) {}
+}
+
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 const COMMA = 0x2c;
@@ -22,14 +27,16 @@ function isSpace(c: number): boolean {
 
 /**
  * Yields [key, value] for each member of the JSON object that `text` (UTF-8) holds, keys and values as JSON.parse
- * gives them. Duplicate keys are yielded twice: the caller decides. Throws JsonSyntaxError, with the byte offset,
- * on anything that is not one well-formed object followed by whitespace only.
+ * gives them, except that the value of a key in `raw` comes as RawJson (a nested object the caller walks member by
+ * member too). Duplicate keys are yielded twice: the caller decides. Throws JsonSyntaxError, with the byte offset
+ * (plus `offset`, where `text` starts in a larger text), on anything that is not one well-formed object followed by
+ * whitespace only.
  */
-export function* jsonObjectMembers(text: Uint8Array): Generator<[string, unknown]> {
+export function* jsonObjectMembers(text: Uint8Array, raw: ReadonlySet<string> = new Set(), offset = 0): Generator<[string, unknown]> {
   const buf = Buffer.from(text.buffer, text.byteOffset, text.byteLength);
   const n = buf.length;
   const fail = (what: string, at: number): never => {
-    throw new JsonSyntaxError(at >= n ? `${what} at the end of the text` : `${what} at byte ${at}`);
+    throw new JsonSyntaxError(at >= n ? `${what} at the end of the text` : `${what} at byte ${offset + at}`);
   };
   const skipSpace = (p: number): number => {
     while (p < n && isSpace(buf[p]!)) p++;
@@ -96,7 +103,7 @@ export function* jsonObjectMembers(text: Uint8Array): Generator<[string, unknown
       const start = skipSpace(p + 1);
       if (start >= n) fail(`missing value for the key ${JSON.stringify(key)}`, start);
       const end = valueEnd(start);
-      yield [key, parse(start, end, `bad value for the key ${JSON.stringify(key)}`)];
+      yield [key, raw.has(key) ? new RawJson(text.subarray(start, end), offset + start) : parse(start, end, `bad value for the key ${JSON.stringify(key)}`)];
       p = skipSpace(end);
       if (buf[p] === CLOSE_BRACE) {
         p++;

@@ -8,7 +8,7 @@ import { arrayCtor, type DType, type TypedArray } from "../core/dtype.js";
 import { wrap } from "../tensor/create.js";
 import type { Tensor } from "../tensor/tensor.js";
 import { writeFileAtomicSync } from "./atomic.js";
-import { JsonSyntaxError, jsonObjectMembers } from "./json_members.js";
+import { JsonSyntaxError, RawJson, jsonObjectMembers } from "./json_members.js";
 
 export class SafetensorsError extends Error {
   override name = "SafetensorsError";
@@ -223,15 +223,11 @@ export function readHeader(bytes: Uint8Array, what = "safetensors data", o: Read
   const entries: Entry[] = [];
   const seen = new Set<string>();
   try {
-    for (const [name, v] of jsonObjectMembers(text)) {
+    for (const [name, v] of jsonObjectMembers(text, METADATA_KEY)) {
       if (seen.has(name)) fail(`the header names "${name}" twice`);
       seen.add(name);
-      if (name === "__metadata__") {
-        if (typeof v !== "object" || v === null || Array.isArray(v)) fail(`"__metadata__" must be an object of strings`);
-        for (const [k, s] of Object.entries(v as Record<string, unknown>)) {
-          if (typeof s !== "string") fail(`"__metadata__"."${k}" must be a string, got ${JSON.stringify(s)}`);
-          metadata[k] = s as string;
-        }
+      if (v instanceof RawJson) {
+        readMetadataObject(v, metadata, maxTensors, fail);
         continue;
       }
       if (entries.length >= maxTensors) {
@@ -253,6 +249,20 @@ export function readHeader(bytes: Uint8Array, what = "safetensors data", o: Read
   }
   if (pos !== dataLen) fail(`the data section has ${dataLen - pos} trailing bytes not covered by any tensor (corrupt file?)`);
   return { entries, metadata, dataStart: 8 + n };
+}
+
+const METADATA_KEY: ReadonlySet<string> = new Set(["__metadata__"]);
+
+/** "__metadata__", walked member by member like the header (it can be as large), into `out`. */
+function readMetadataObject(raw: RawJson, out: Metadata, maxEntries: number, fail: (msg: string) => never): void {
+  if (raw.text[0] !== 0x7b) fail(`"__metadata__" must be an object of strings`);
+  let n = 0;
+  for (const [k, s] of jsonObjectMembers(raw.text, undefined, raw.offset)) {
+    if (typeof s !== "string") fail(`"__metadata__"."${k}" must be a string, got ${JSON.stringify(s)}`);
+    if (Object.hasOwn(out, k)) fail(`"__metadata__" names "${k}" twice`);
+    if (++n > maxEntries) fail(`"__metadata__" has more than ${maxEntries} entries, kindling's limit (corrupt or hostile file?)`);
+    out[k] = s as string;
+  }
 }
 
 /** One tensor's header entry, checked against itself and the data section's length. */
