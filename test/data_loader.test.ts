@@ -241,12 +241,14 @@ test("workers shut down: no hanging process after break, error, or an abandoned 
   assert.match(r.stdout, /done/);
 });
 
-/** Runs an ES-module script in a fresh node with `flags`; a hang ends in the spawn timeout, not in a stuck test. */
-function runChild(flags: string[], script: string): { status: number | null; stdout: string; stderr: string; ms: number } {
-  const t0 = Date.now();
+/**
+ * Runs an ES-module script in a fresh node with `flags`. A synchronous loop that hangs blocks its whole thread
+ * (no test timeout could fire), so such a hang ends in the spawn timeout instead, failing the test.
+ */
+function runChild(flags: string[], script: string): { status: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [...flags, "--input-type=module", "-e", script], { timeout: 20000, encoding: "utf8" });
   assert.equal(r.error, undefined, `the child did not exit in time\n${r.stdout}\n${r.stderr}`);
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr, ms: Date.now() - t0 };
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
 const helperUrl = JSON.stringify(new URL("./helpers/data_fixtures.js", import.meta.url).href);
@@ -280,16 +282,15 @@ test("workers keep the main thread's loader flags (--import runs in every worker
   assert.match(r.stdout, /preloaded 111111/);
 });
 
-test("workers: process.exit() in dataset code fails a synchronous loop promptly, naming the worker and its batches", () => {
+test("workers: process.exit() in dataset code fails a synchronous loop (no hang), naming the worker and its batches", () => {
   const script = `
     import { ExitingDataset } from ${helperUrl};
     import { DataLoader } from ${dataUrl};
-    const t0 = Date.now();
     try {
       for (const b of new DataLoader(new ExitingDataset(64, 21), { batchSize: 4, numWorkers: 2, prefetchFactor: 1 })) void b;
       console.log("no error");
     } catch (e) {
-      console.log("sync:", e.message, "ms:", Date.now() - t0);
+      console.log("sync:", e.message);
     }
     try {
       for await (const b of new DataLoader(new ExitingDataset(64, 21), { batchSize: 4, numWorkers: 2, prefetchFactor: 1 })) void b;
@@ -304,8 +305,6 @@ test("workers: process.exit() in dataset code fails a synchronous loop promptly,
   // 64 samples in tasks of 64 batches of 4: one task, on worker 0, holding batches 0-15 (sample 21 is in batch 5).
   assert.match(r.stdout, /sync: DataLoader worker 0 exited unexpectedly \(exit code 3\b.*while loading batches 0-15/);
   assert.match(r.stdout, /async: DataLoader worker 0 exited unexpectedly \(exit code 3\b/);
-  const ms = Number(/ms: (\d+)/.exec(r.stdout)![1]);
-  assert.ok(ms < 10000, `the synchronous loop took ${ms} ms to notice`);
 });
 
 test("workers: a timeout names the batch it waited for and the worker that held it", async () => {
