@@ -268,6 +268,25 @@ test('a tensor or metadata key named "__proto__" is a name like any other, on sa
   assert.throws(() => load(withHeader({ a: { dtype: "constructor", shape: [1], data_offsets: [0, 4] } }, new Uint8Array(4))), /unsupported dtype "constructor"/);
 });
 
+test("errors quote a huge tensor name, dtype or shape cut short, not whole", () => {
+  const name = "n".repeat(5_000_000);
+  const cases: [unknown, RegExp][] = [
+    [{ [name]: { dtype: "C64", shape: [1], data_offsets: [0, 4] } }, /tensor "n{80}"… \(5,000,000 characters\) has unsupported dtype "C64"/],
+    [{ a: { dtype: "x".repeat(1_000_000), shape: [1], data_offsets: [0, 4] } }, /tensor "a" has unsupported dtype "x{80}"… \(1,000,000 characters\)/],
+    [{ a: { dtype: "F32", shape: new Array(500_000).fill(-1), data_offsets: [0, 4] } }, /tensor "a" has an invalid shape \[-1,-1,.*… \(1,500,001 characters\)/],
+  ];
+  for (const [h, re] of cases) {
+    assert.throws(() => load(withHeader(h, new Uint8Array(4)), "big"), (e: Error) => {
+      assert.match(e.message, re);
+      assert.ok(e.message.length < 400, `${e.message.length} characters`);
+      return true;
+    });
+  }
+  const net = new TutorialNet();
+  const sd: Record<string, torch.Tensor> = { ...net.stateDict(), [name]: torch.tensor([1]) };
+  assert.throws(() => net.loadStateDict(sd), (e: Error) => e.message.length < 400 && /Unexpected key\(s\) in state_dict: "n{80}"… \(5,000,000 characters\)\./.test(e.message));
+});
+
 test("long key lists in loadStateDict errors are summarised", () => {
   const net = new TutorialNet();
   const sd: Record<string, torch.Tensor> = { ...net.stateDict() };

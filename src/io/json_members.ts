@@ -3,6 +3,8 @@
 // (dictionary-mode objects), while parsing each small member by itself stays linear, lets the caller stop at a
 // limit, and never gives a key like "__proto__" a chance to act on an object.
 
+import { brief } from "../core/key_list.js";
+
 export class JsonSyntaxError extends Error {
   override name = "JsonSyntaxError";
 }
@@ -99,11 +101,11 @@ export function* jsonObjectMembers(text: Uint8Array, raw: ReadonlySet<string> = 
       const keyEnd = stringEnd(p);
       const key = plain ? buf.toString("utf8", p + 1, keyEnd - 1) : (parse(p, keyEnd, "bad key") as string);
       p = skipSpace(keyEnd);
-      if (buf[p] !== COLON) fail(`expected ':' after the key ${JSON.stringify(key)}`, p);
+      if (buf[p] !== COLON) fail(`expected ':' after the key ${brief(key)}`, p);
       const start = skipSpace(p + 1);
-      if (start >= n) fail(`missing value for the key ${JSON.stringify(key)}`, start);
+      if (start >= n) fail(`missing value for the key ${brief(key)}`, start);
       const end = valueEnd(start);
-      yield [key, raw.has(key) ? new RawJson(text.subarray(start, end), offset + start) : parse(start, end, `bad value for the key ${JSON.stringify(key)}`)];
+      yield [key, raw.has(key) ? new RawJson(text.subarray(start, end), offset + start) : parse(start, end, `bad value for the key ${brief(key)}`)];
       p = skipSpace(end);
       if (buf[p] === CLOSE_BRACE) {
         p++;

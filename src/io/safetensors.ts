@@ -5,6 +5,7 @@
 
 import * as fs from "node:fs";
 import { arrayCtor, type DType, type TypedArray } from "../core/dtype.js";
+import { brief } from "../core/key_list.js";
 import { wrap } from "../tensor/create.js";
 import type { Tensor } from "../tensor/tensor.js";
 import { writeFileAtomicSync } from "./atomic.js";
@@ -93,7 +94,7 @@ export function serializeChunks(tensors: Record<string, Tensor>, metadata?: Meta
   const header: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
   if (metadata && Object.keys(metadata).length) {
     for (const [k, v] of Object.entries(metadata)) {
-      if (typeof v !== "string") throw new SafetensorsError(`metadata value for "${k}" must be a string, got ${typeof v}`);
+      if (typeof v !== "string") throw new SafetensorsError(`metadata value for ${brief(k)} must be a string, got ${typeof v}`);
     }
     header.__metadata__ = metadata;
   }
@@ -164,7 +165,7 @@ function decodeData(e: Entry, raw: Uint8Array, what: string): TypedArray {
       for (let i = 0; i < n; i++) {
         const v = dv.getBigInt64(i * 8, true);
         if (v > 9007199254740991n || v < -9007199254740991n) {
-          throw new SafetensorsError(`${what}: tensor "${e.name}" holds the int64 value ${v}, beyond kindling's exact int64 range (±2^53)`);
+          throw new SafetensorsError(`${what}: tensor ${brief(e.name)} holds the int64 value ${v}, beyond kindling's exact int64 range (±2^53)`);
         }
         out[i] = Number(v);
       }
@@ -224,7 +225,7 @@ export function readHeader(bytes: Uint8Array, what = "safetensors data", o: Read
   const seen = new Set<string>();
   try {
     for (const [name, v] of jsonObjectMembers(text, METADATA_KEY)) {
-      if (seen.has(name)) fail(`the header names "${name}" twice`);
+      if (seen.has(name)) fail(`the header names ${brief(name)} twice`);
       seen.add(name);
       if (v instanceof RawJson) {
         readMetadataObject(v, metadata, maxTensors, fail);
@@ -243,8 +244,8 @@ export function readHeader(bytes: Uint8Array, what = "safetensors data", o: Read
   const sorted = [...entries].sort((a, b) => a.begin - b.begin || a.end - b.end);
   let pos = 0;
   for (const e of sorted) {
-    if (e.begin < pos) fail(`tensor "${e.name}" overlaps the previous tensor's data (begins at ${e.begin}, previous ends at ${pos})`);
-    if (e.begin > pos) fail(`the data has an unused gap of ${e.begin - pos} bytes before tensor "${e.name}"`);
+    if (e.begin < pos) fail(`tensor ${brief(e.name)} overlaps the previous tensor's data (begins at ${e.begin}, previous ends at ${pos})`);
+    if (e.begin > pos) fail(`the data has an unused gap of ${e.begin - pos} bytes before tensor ${brief(e.name)}`);
     pos = e.end;
   }
   if (pos !== dataLen) fail(`the data section has ${dataLen - pos} trailing bytes not covered by any tensor (corrupt file?)`);
@@ -258,8 +259,8 @@ function readMetadataObject(raw: RawJson, out: Metadata, maxEntries: number, fai
   if (raw.text[0] !== 0x7b) fail(`"__metadata__" must be an object of strings`);
   let n = 0;
   for (const [k, s] of jsonObjectMembers(raw.text, undefined, raw.offset)) {
-    if (typeof s !== "string") fail(`"__metadata__"."${k}" must be a string, got ${JSON.stringify(s)}`);
-    if (Object.hasOwn(out, k)) fail(`"__metadata__" names "${k}" twice`);
+    if (typeof s !== "string") fail(`"__metadata__".${brief(k)} must be a string, got ${brief(s)}`);
+    if (Object.hasOwn(out, k)) fail(`"__metadata__" names ${brief(k)} twice`);
     if (++n > maxEntries) fail(`"__metadata__" has more than ${maxEntries} entries, kindling's limit (corrupt or hostile file?)`);
     out[k] = s as string;
   }
@@ -267,29 +268,29 @@ function readMetadataObject(raw: RawJson, out: Metadata, maxEntries: number, fai
 
 /** One tensor's header entry, checked against itself and the data section's length. */
 function checkEntry(name: string, v: unknown, dataLen: number, fail: (msg: string) => never): Entry {
-  if (typeof v !== "object" || v === null || Array.isArray(v)) fail(`entry "${name}" is not an object`);
+  if (typeof v !== "object" || v === null || Array.isArray(v)) fail(`entry ${brief(name)} is not an object`);
   const o = v as Record<string, unknown>;
   const code = o.dtype;
   if (typeof code !== "string" || !Object.hasOwn(FROM_CODE, code)) {
-    fail(`tensor "${name}" has unsupported dtype ${JSON.stringify(code)} (supported: ${Object.keys(FROM_CODE).join(", ")})`);
+    fail(`tensor ${brief(name)} has unsupported dtype ${brief(code)} (supported: ${Object.keys(FROM_CODE).join(", ")})`);
   }
   const shape = o.shape;
   if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
-    fail(`tensor "${name}" has an invalid shape ${JSON.stringify(shape)}`);
+    fail(`tensor ${brief(name)} has an invalid shape ${brief(shape)}`);
   }
   const offs = o.data_offsets;
   if (!Array.isArray(offs) || offs.length !== 2 || !offs.every((d) => Number.isSafeInteger(d) && d >= 0)) {
-    fail(`tensor "${name}" has invalid data_offsets ${JSON.stringify(offs)}`);
+    fail(`tensor ${brief(name)} has invalid data_offsets ${brief(offs)}`);
   }
   const [begin, end] = offs as number[];
-  if (begin! > end!) fail(`tensor "${name}" has data_offsets [${begin}, ${end}] with begin after end`);
+  if (begin! > end!) fail(`tensor ${brief(name)} has data_offsets [${begin}, ${end}] with begin after end`);
   if (end! > dataLen) {
-    fail(`file is truncated: tensor "${name}" needs bytes [${begin}, ${end}) of the data but only ${dataLen} bytes are present`);
+    fail(`file is truncated: tensor ${brief(name)} needs bytes [${begin}, ${end}) of the data but only ${dataLen} bytes are present`);
   }
   const numel = (shape as number[]).reduce((a, b) => a * b, 1);
   const want = numel * FROM_CODE[code as string]!.size;
   if (end! - begin! !== want) {
-    fail(`tensor "${name}" (${code} [${(shape as number[]).join(", ")}]) should take ${want} bytes but data_offsets give ${end! - begin!}`);
+    fail(`tensor ${brief(name)} (${code} ${brief(shape)}) should take ${want} bytes but data_offsets give ${end! - begin!}`);
   }
   return { name, code: code as string, shape: shape as number[], begin: begin!, end: end! };
 }
@@ -305,7 +306,7 @@ export function load(bytes: Uint8Array, what = "safetensors data", o: ReadOption
   for (const e of entries) {
     const dtype = FROM_CODE[e.code]!.dtype;
     const data = decodeData(e, raw, what);
-    if (!(data instanceof arrayCtor(dtype))) throw new SafetensorsError(`${what}: internal dtype mismatch for "${e.name}"`);
+    if (!(data instanceof arrayCtor(dtype))) throw new SafetensorsError(`${what}: internal dtype mismatch for ${brief(e.name)}`);
     tensors[e.name] = wrap(data, e.shape, dtype);
   }
   return { tensors, metadata };
