@@ -6,8 +6,9 @@ import { DataLoader, TensorDataset, Subset, randomSplit, defaultCollate, BatchSa
 import { fromTypedArray } from "../src/tensor/create.js";
 import { Generator, manualSeed } from "../src/tensor/random.js";
 import type { Tensor } from "../src/tensor/tensor.js";
-import { BrokenSpecDataset, CountingDataset, LocalOnlyDataset, StrayThrowDataset, ThreadTagDataset } from "./helpers/data_fixtures.js";
+import { BrokenSpecDataset, CountingDataset, LocalOnlyDataset, SlowDataset, StrayThrowDataset, ThreadTagDataset } from "./helpers/data_fixtures.js";
 import { sameSpec } from "../src/data/same_spec.js";
+import { pack, sliceBatch, unpack } from "../src/data/pack.js";
 
 const arange = (n: number) => fromTypedArray(Float32Array.from({ length: n }, (_, i) => i), [n], "float32");
 const list = (t: Tensor) => Array.from(t.dataSync());
@@ -238,4 +239,101 @@ test("workers shut down: no hanging process after break, error, or an abandoned 
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /caught DataLoader worker \d/);
   assert.match(r.stdout, /done/);
+});
+
+/**
+ * Runs an ES-module script in a fresh node with `flags`. A synchronous loop that hangs blocks its whole thread
+ * (no test timeout could fire), so such a hang ends in the spawn timeout instead, failing the test.
+ */
+function runChild(flags: string[], script: string): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [...flags, "--input-type=module", "-e", script], { timeout: 20000, encoding: "utf8" });
+  assert.equal(r.error, undefined, `the child did not exit in time\n${r.stdout}\n${r.stderr}`);
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+const helperUrl = JSON.stringify(new URL("./helpers/data_fixtures.js", import.meta.url).href);
+const dataUrl = JSON.stringify(new URL("../src/data/index.js", import.meta.url).href);
+
+test("workers start under node flags that a Worker refuses in execArgv (heap size, expose-gc, stack size)", () => {
+  const script = `
+    import { CountingDataset } from ${helperUrl};
+    import { DataLoader } from ${dataUrl};
+    let n = 0;
+    for (const [x] of new DataLoader(new CountingDataset(40), { batchSize: 4, numWorkers: 2 })) n += x.shape[0];
+    for await (const [x] of new DataLoader(new CountingDataset(40), { batchSize: 4, numWorkers: 2 })) n += x.shape[0];
+    console.log("samples", n, typeof gc);
+  `;
+  const r = runChild(["--max-old-space-size=512", "--expose-gc", "--stack-size=900"], script);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /samples 80 function/);
+});
+
+test("workers keep the main thread's loader flags (--import runs in every worker)", () => {
+  // The preload marks each thread; the dataset reports what its thread saw.
+  const preload = "data:text/javascript," + encodeURIComponent("globalThis.kindlingPreloaded = true;");
+  const script = `
+    import { PreloadProbeDataset } from ${helperUrl};
+    import { DataLoader } from ${dataUrl};
+    const seen = [...new DataLoader(new PreloadProbeDataset(6), { batchSize: null, numWorkers: 2 })];
+    console.log("preloaded", seen.map(([, p]) => p).join(""));
+  `;
+  const r = runChild(["--import", preload], script);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /preloaded 111111/);
+});
+
+test("workers: process.exit() in dataset code fails a synchronous loop (no hang), naming the worker and its batches", () => {
+  const script = `
+    import { ExitingDataset } from ${helperUrl};
+    import { DataLoader } from ${dataUrl};
+    try {
+      for (const b of new DataLoader(new ExitingDataset(64, 21), { batchSize: 4, numWorkers: 2, prefetchFactor: 1 })) void b;
+      console.log("no error");
+    } catch (e) {
+      console.log("sync:", e.message);
+    }
+    try {
+      for await (const b of new DataLoader(new ExitingDataset(64, 21), { batchSize: 4, numWorkers: 2, prefetchFactor: 1 })) void b;
+      console.log("no error");
+    } catch (e) {
+      console.log("async:", e.message);
+    }
+  `;
+  const r = runChild([], script);
+  assert.equal(r.status, 0, r.stderr);
+  assert.doesNotMatch(r.stdout, /no error/);
+  // 64 samples in tasks of 64 batches of 4: one task, on worker 0, holding batches 0-15 (sample 21 is in batch 5).
+  assert.match(r.stdout, /sync: DataLoader worker 0 exited unexpectedly \(exit code 3\b.*while loading batches 0-15/);
+  assert.match(r.stdout, /async: DataLoader worker 0 exited unexpectedly \(exit code 3\b/);
+});
+
+test("workers: a timeout names the batch it waited for and the worker that held it", async () => {
+  // Tasks of 256 / 128 = 2 batches; sample 300 is in batch 2, the second task, sent to worker 1.
+  const ds = new SlowDataset(1024, 300, 3000);
+  assert.throws(() => [...new DataLoader(ds, { batchSize: 128, numWorkers: 2, timeout: 300 })],
+    /DataLoader timed out after 300 ms waiting for batches 2-3 from worker 1; raise the DataLoader's timeout option/);
+  await assert.rejects(async () => {
+    for await (const b of new DataLoader(ds, { batchSize: 128, numWorkers: 2, timeout: 300 })) void b;
+  }, /timed out after 300 ms waiting for batches 2-3 from worker 1/);
+});
+
+test('batches of objects keep a "__proto__" key as a key, and null-prototype dictionaries are collated and moved too', () => {
+  const sample = (i: number) => JSON.parse(`{"__proto__": ${i}, "x": ${i + 10}}`) as Record<string, number>;
+  const collated = defaultCollate([sample(1), sample(2)]) as Record<string, Tensor>;
+  assert.equal(Object.getPrototypeOf(collated), Object.prototype);
+  assert.deepEqual(Object.keys(collated), ["__proto__", "x"]);
+  assert.deepEqual(list(collated["__proto__"]!), [1, 2]);
+  // Across threads: pack / unpack / sliceBatch rebuild objects the same way.
+  const moved = unpack(pack(collated, new Set())) as Record<string, Tensor>;
+  assert.deepEqual(Object.keys(moved), ["__proto__", "x"]);
+  assert.deepEqual(list(moved["__proto__"]!), [1, 2]);
+  const second = sliceBatch(moved, 1, 1) as Record<string, Tensor>;
+  assert.deepEqual(list(second["__proto__"]!), [2]);
+  assert.deepEqual(list(second["x"]!), [12]);
+  // A null-prototype dictionary (what safetensors.load returns) is a plain object to the loader.
+  const dict = Object.assign(Object.create(null) as Record<string, number>, { a: 1 });
+  const fromDicts = defaultCollate([dict, dict]) as Record<string, Tensor>;
+  assert.deepEqual(list(fromDicts["a"]!), [1, 1]);
+  const packed = pack(fromDicts, new Set()) as Record<string, unknown>;
+  assert.equal((packed["a"] as { __kindlingTensor?: boolean }).__kindlingTensor, true, "tensors inside are packed");
 });

@@ -5,7 +5,8 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import * as torch from "kindling";
-import { load, loadFile, save, saveFile, SafetensorsError } from "../src/io/safetensors.js";
+import { load, loadFile, MAX_TENSORS, readHeader, save, saveFile, SafetensorsError } from "../src/io/safetensors.js";
+import { jsonObjectMembers } from "../src/io/json_members.js";
 import { removeStaleTemps, writeFileAtomicSync } from "../src/io/atomic.js";
 import { TutorialNet } from "../src/models/tutorial_net.js";
 
@@ -47,7 +48,7 @@ test("round trip of every dtype, with metadata, through a file", () => {
   const file = path.join(dir, "all.safetensors");
   saveFile(ts, file, { hello: "world", n: "3" });
   const { tensors, metadata } = loadFile(file);
-  assert.deepEqual(metadata, { hello: "world", n: "3" });
+  assert.deepEqual({ ...metadata }, { hello: "world", n: "3" });
   assert.deepEqual(Object.keys(tensors).sort(), Object.keys(ts).sort());
   for (const [k, t] of Object.entries(ts)) {
     const u = tensors[k]!;
@@ -193,4 +194,109 @@ test("atomic writes: replace in place, no temp files, stale temps of dead writer
   const removed = removeStaleTemps(f);
   assert.deepEqual(removed.map((p) => path.basename(p)), [".x.bin.tmp-99999999-abcd"]);
   assert.ok(fs.existsSync(path.join(dir, `.x.bin.tmp-${process.pid}-abcd`)));
+});
+
+/** A header of `n` one-element F32 tensors "t.0", "t.1", ... written as text (no object of n keys built here). */
+function manyTensors(n: number): Uint8Array {
+  const parts: string[] = [];
+  for (let i = 0; i < n; i++) parts.push(`"t.${i}":{"dtype":"F32","shape":[1],"data_offsets":[${4 * i},${4 * i + 4}]}`);
+  let js = Buffer.from(`{${parts.join(",")}}`);
+  if (js.length % 8) js = Buffer.concat([js, Buffer.alloc(8 - (js.length % 8), 0x20)]);
+  const len = Buffer.alloc(8);
+  len.writeBigUInt64LE(BigInt(js.length));
+  return Buffer.concat([len, js, Buffer.alloc(4 * n)]);
+}
+
+test("the tensor count is capped (MAX_TENSORS by default, maxTensors to change it) with an error that says so", () => {
+  const four = manyTensors(4);
+  assert.equal(Object.keys(load(four).tensors).length, 4);
+  assert.throws(() => load(four, "four", { maxTensors: 3 }), /four: the header lists more than 3 tensors.*higher maxTensors option/);
+  assert.equal(Object.keys(load(four, "four", { maxTensors: 4 }).tensors).length, 4);
+  // Metadata, walked the same way (a header of a million metadata strings costs as much), has the same limit.
+  const meta = withRaw('{"__metadata__":{"a":"1","b":"2","c":"3","d":"4"}}', new Uint8Array(0));
+  assert.deepEqual({ ...load(meta).metadata }, { a: "1", b: "2", c: "3", d: "4" });
+  assert.throws(() => load(meta, "meta", { maxTensors: 3 }), /meta: "__metadata__" has more than 3 entries/);
+  assert.throws(() => load(withRaw('{"__metadata__":{"a":"1","a":"2"}}', new Uint8Array(0)), "twice"), /twice: "__metadata__" names "a" twice/);
+  assert.throws(() => load(withRaw('{"__metadata__":["a"]}', new Uint8Array(0)), "list"), /list: "__metadata__" must be an object of strings/);
+  assert.throws(() => load(withRaw('{"__metadata__":{"a":"1",}}', new Uint8Array(0)), "comma"), /comma: header is not valid JSON \(expected a quoted key at byte 25\)/);
+  // The default: one tensor past it is refused (readHeader stops there: nothing is allocated per tensor).
+  assert.throws(() => readHeader(manyTensors(MAX_TENSORS + 1), "many"), new RegExp(`more than ${MAX_TENSORS} tensors`));
+});
+
+test("header JSON is read member by member: escapes, nesting, spacing, and malformed text", () => {
+  const members = (t: string) => [...jsonObjectMembers(Buffer.from(t))];
+  assert.deepEqual(members(' { "a" : [1, {"b": "}]"}] , "c\\"d\\u00e9" :{}, "e":-1.5e3,"f":null,"g":"x" }  '), [
+    ["a", [1, { b: "}]" }]],
+    ['c"d\u00e9', {}],
+    ["e", -1500],
+    ["f", null],
+    ["g", "x"],
+  ]);
+  assert.deepEqual(members("{}"), []);
+  for (const bad of ['{"a":1', '{"a":1,}', '{"a" 1}', '{"a":1} x', '{"a":tru}', '{a:1}', '{"a":[1,2}', '{"a\n":1}', '{"a":"x}', "[1]", '{"a":}']) {
+    assert.throws(() => members(bad), /at (byte \d+|the end of the text)/, bad);
+  }
+  // Through readHeader: the same errors, as SafetensorsErrors naming the source; duplicate names are refused.
+  const a = '"a":{"dtype":"U8","shape":[1],"data_offsets":[0,1]}';
+  assert.throws(() => load(withRaw(`{${a},${a}}`, new Uint8Array(1)), "dup"), /dup: the header names "a" twice/);
+  assert.throws(() => load(withRaw('{"a":{"dtype":"U8","shape":[1],"data_offsets":[0,1]}} junk', new Uint8Array(1)), "junk"),
+    /junk: header is not valid JSON \(unexpected text after the object at byte \d+\)/);
+});
+
+/** A file whose header is `text` exactly (padded with spaces), followed by `data`. */
+function withRaw(text: string, data: Uint8Array): Uint8Array {
+  let js = Buffer.from(text.trimEnd(), "latin1");
+  if (js.length % 8) js = Buffer.concat([js, Buffer.alloc(8 - (js.length % 8), 0x20)]);
+  const len = Buffer.alloc(8);
+  len.writeBigUInt64LE(BigInt(js.length));
+  return Buffer.concat([len, js, data]);
+}
+
+test('a tensor or metadata key named "__proto__" is a name like any other, on save and on load', () => {
+  // Computed keys: a literal `__proto__:` would set the prototype instead.
+  const bytes = save({ ["__proto__"]: torch.tensor([1, 2]), ["constructor"]: torch.tensor([3]), a: torch.tensor([4]) }, JSON.parse('{"__proto__":"m","k":"v"}'));
+  // Written: the header has all three entries (JSON.parse defines "__proto__" as an own key).
+  assert.deepEqual(Object.keys(header(bytes)).sort(), ["__metadata__", "__proto__", "a", "constructor"]);
+  const { tensors, metadata } = load(bytes);
+  assert.equal(Object.getPrototypeOf(tensors), null);
+  assert.deepEqual(Object.keys(tensors).sort(), ["__proto__", "a", "constructor"]);
+  assert.deepEqual(tensors["__proto__"]!.tolist(), [1, 2]);
+  assert.deepEqual(tensors["constructor"]!.tolist(), [3]);
+  assert.equal(Object.getPrototypeOf(metadata), null);
+  assert.deepEqual({ ...metadata }, JSON.parse('{"__proto__":"m","k":"v"}'));
+  // A dtype named like an Object.prototype member is an unsupported dtype, not a crash or NaN sizes.
+  assert.throws(() => load(withHeader({ a: { dtype: "constructor", shape: [1], data_offsets: [0, 4] } }, new Uint8Array(4))), /unsupported dtype "constructor"/);
+});
+
+test("errors quote a huge tensor name, dtype or shape cut short, not whole", () => {
+  const name = "n".repeat(5_000_000);
+  const cases: [unknown, RegExp][] = [
+    [{ [name]: { dtype: "C64", shape: [1], data_offsets: [0, 4] } }, /tensor "n{80}"… \(5,000,000 characters\) has unsupported dtype "C64"/],
+    [{ a: { dtype: "x".repeat(1_000_000), shape: [1], data_offsets: [0, 4] } }, /tensor "a" has unsupported dtype "x{80}"… \(1,000,000 characters\)/],
+    [{ a: { dtype: "F32", shape: new Array(500_000).fill(-1), data_offsets: [0, 4] } }, /tensor "a" has an invalid shape \[-1,-1,.*… \(1,500,001 characters\)/],
+  ];
+  for (const [h, re] of cases) {
+    assert.throws(() => load(withHeader(h, new Uint8Array(4)), "big"), (e: Error) => {
+      assert.match(e.message, re);
+      assert.ok(e.message.length < 400, `${e.message.length} characters`);
+      return true;
+    });
+  }
+  const net = new TutorialNet();
+  const sd: Record<string, torch.Tensor> = { ...net.stateDict(), [name]: torch.tensor([1]) };
+  assert.throws(() => net.loadStateDict(sd), (e: Error) => e.message.length < 400 && /Unexpected key\(s\) in state_dict: "n{80}"… \(5,000,000 characters\)\./.test(e.message));
+});
+
+test("long key lists in loadStateDict errors are summarised", () => {
+  const net = new TutorialNet();
+  const sd: Record<string, torch.Tensor> = { ...net.stateDict() };
+  for (let i = 0; i < 25_000; i++) sd[`extra.${i}`] = torch.tensor([i]);
+  assert.throws(() => net.loadStateDict(sd), (e: Error) => {
+    assert.match(e.message, /Unexpected key\(s\) in state_dict: "extra\.0", "extra\.1", .*"extra\.9", … and 24,990 more\./);
+    assert.doesNotMatch(e.message, /extra\.10"/);
+    assert.ok(e.message.length < 500, `${e.message.length} characters`);
+    return true;
+  });
+  const missing = new TutorialNet();
+  assert.throws(() => missing.loadStateDict({}), /Missing key\(s\) in state_dict: "conv1\.weight", .*"fc3\.bias"\./);
 });

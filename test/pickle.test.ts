@@ -143,3 +143,10 @@ test("fuzz: random mutations of a valid pickle never escape as non-UnpicklingErr
     }
   }
 });
+
+test("names of Object.prototype members (constructor, __proto__, ...) are not numpy dtypes", () => {
+  for (const name of ["constructor", "toString", "__proto__", "hasOwnProperty"]) {
+    const dtype = new PickleWriter().proto(2).global("numpy", "dtype").str(name).int(0).int(1).tuple3().reduce().stop().bytes();
+    assert.throws(() => unpickle(dtype), (e: unknown) => e instanceof UnpicklingError && new RegExp(`numpy dtype '${name}' is not supported`).test((e as Error).message), name);
+  }
+});

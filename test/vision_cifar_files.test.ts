@@ -3,12 +3,12 @@ import test from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, readFileSync, rmSync, truncateSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { CifarDataError, findCifar10, readCifar10 } from "../src/vision/datasets/cifar_files.js";
-import { CLASSES, binBatch, labelOf, makeCifarFixtures, py2BatchPickle } from "./helpers/cifar_fixtures.js";
+import { CifarDataError, checkCifar10Files, findCifar10, readCifar10 } from "../src/vision/datasets/cifar_files.js";
+import { CLASSES, binBatch, labelOf, makeCifarFixtures, py2BatchPickle, py2MetaPickle } from "./helpers/cifar_fixtures.js";
 
 for (const layout of ["py", "bin"] as const) {
   test(`reads the ${layout} layout: HWC data, targets, classes`, () => {
-    const fx = makeCifarFixtures({ formats: [layout], perBatch: 3, testCount: 4 });
+    const fx = makeCifarFixtures({ formats: [layout], perBatch: 3 });
     try {
       const train = readCifar10(fx.root, true);
       assert.equal(train.layout, layout);
@@ -17,8 +17,8 @@ for (const layout of ["py", "bin"] as const) {
       assert.deepEqual(train.classes, CLASSES);
       for (const i of [0, 4, 14]) assert.deepEqual(train.data.subarray(i * 3072, (i + 1) * 3072), fx.imageHWC("train", i));
       const testSplit = readCifar10(fx.root, false);
-      assert.equal(testSplit.targets.length, 4);
-      assert.deepEqual(testSplit.data.subarray(3 * 3072, 4 * 3072), fx.imageHWC("test", 3));
+      assert.equal(testSplit.targets.length, 3);
+      assert.deepEqual(testSplit.data.subarray(2 * 3072, 3 * 3072), fx.imageHWC("test", 2));
     } finally {
       rmSync(fx.root, { recursive: true, force: true });
     }
@@ -62,7 +62,7 @@ test("bin layout: truncated batch, label out of range, missing and empty files",
     writeFileSync(join(dir, "data_batch_3.bin"), new Uint8Array(0));
     expectError(() => readCifar10(fx.root, true), /data_batch_3\.bin/, /is empty/);
     rmSync(join(dir, "data_batch_5.bin"));
-    writeFileSync(join(dir, "data_batch_3.bin"), new Uint8Array(3073));
+    writeFileSync(join(dir, "data_batch_3.bin"), new Uint8Array(3073 * 3));
     expectError(() => readCifar10(fx.root, true), /data_batch_5\.bin/, /is missing/);
   } finally {
     rmSync(fx.root, { recursive: true, force: true });
@@ -81,14 +81,39 @@ test("py layout: truncated pickle, wrong record size, label mismatch, malicious 
     const rows = new Uint8Array(2 * 3000);
     writeFileSync(file, py2BatchPickle({ rows, labels: [1, 2], batchLabel: "x", filenames: ["a", "b"] }));
     expectError(() => readCifar10(fx.root, true), /data_batch_2/, /'data'|shape/);
-    writeFileSync(file, py2BatchPickle({ rows: new Uint8Array(2 * 3072), labels: [1], batchLabel: "x", filenames: ["a"] }));
-    expectError(() => readCifar10(fx.root, true), /data_batch_2/, /has 1 labels for 2 images|shape/);
-    writeFileSync(file, py2BatchPickle({ rows: new Uint8Array(3072), labels: [12], batchLabel: "x", filenames: ["a"] }));
+    writeFileSync(file, py2BatchPickle({ rows: new Uint8Array(3 * 3072), labels: [1], batchLabel: "x", filenames: ["a"] }));
+    expectError(() => readCifar10(fx.root, true), /data_batch_2/, /has 1 labels for 3 images|shape/);
+    writeFileSync(file, py2BatchPickle({ rows: new Uint8Array(3 * 3072), labels: [12, 0, 0], batchLabel: "x", filenames: ["a", "b", "c"] }));
     expectError(() => readCifar10(fx.root, true), /data_batch_2/, /label of record 0 is 12/);
     writeFileSync(file, Buffer.from("800263706f7369780a73797374656d0a55026c7385522e", "hex"));
     expectError(() => readCifar10(fx.root, true), /data_batch_2/, /global 'posix\.system' is not allowed/);
   } finally {
     rmSync(fx.root, { recursive: true, force: true });
+  }
+});
+
+test("a batch file cut on a record boundary is refused, naming the file, the expected and the found counts", () => {
+  for (const layout of ["bin", "py"] as const) {
+    const fx = makeCifarFixtures({ formats: [layout], perBatch: 3 });
+    const dir = join(fx.root, `cifar-10-batches-${layout}`);
+    try {
+      if (layout === "bin") {
+        truncateSync(join(dir, "data_batch_4.bin"), 3073 * 2);
+        const why = /holds 2 records, expected 3 \(as 5 of the 6 batch files in .* hold; the official files hold 10000 each\)/;
+        expectError(() => readCifar10(fx.root, true), /data_batch_4\.bin/, why);
+        expectError(() => checkCifar10Files({ layout, dir }), /data_batch_4\.bin/, why);
+        // The test split alone is checked against the same rule: a cut test_batch is found too.
+        truncateSync(join(dir, "test_batch.bin"), 3073);
+        expectError(() => readCifar10(fx.root, false), /test_batch\.bin/, /holds 1 records, expected 3 \(as 4 of the 6/);
+      } else {
+        writeFileSync(join(dir, "test_batch"), py2BatchPickle({ rows: new Uint8Array(2 * 3072), labels: [1, 2], batchLabel: "x", filenames: ["a", "b"] }));
+        expectError(() => readCifar10(fx.root, false), /test_batch/, /holds 2 records, expected 3 \(num_cases_per_batch in .*batches\.meta; the official files hold 10000 each\)/);
+        writeFileSync(join(dir, "batches.meta"), py2MetaPickle(CLASSES, 0));
+        expectError(() => readCifar10(fx.root, true), /batches\.meta/, /'num_cases_per_batch' is 0, expected a positive integer/);
+      }
+    } finally {
+      rmSync(fx.root, { recursive: true, force: true });
+    }
   }
 });
 

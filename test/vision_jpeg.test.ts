@@ -3,7 +3,7 @@
 import test from "node:test";
 import assert from "node:assert/strict";
 import jpeg from "jpeg-js";
-import { decodeJpeg, JpegError } from "../src/vision/jpeg.js";
+import { decodeJpeg, JpegError, jpegSize } from "../src/vision/jpeg.js";
 
 function gradient(w: number, h: number): Uint8Array {
   const rgba = new Uint8Array(w * h * 4);
@@ -45,4 +45,18 @@ test("decodeJpeg: a header claiming a huge image is refused before its pixels ar
   bytes[sof + 5] = 0xea; bytes[sof + 6] = 0x60; // height 60000
   bytes[sof + 7] = 0xea; bytes[sof + 8] = 0x60; // width 60000
   assert.throws(() => decodeJpeg(bytes, "huge.jpg"), (e: unknown) => e instanceof JpegError && /huge\.jpg/.test(e.message) && /resolution|memory|limit/i.test(e.message));
+});
+
+test("decodeJpeg: the caller's pixel limit (maxPixels, default 100 MP) is checked from the frame header", () => {
+  const bytes = encoded(16, 16).slice();
+  let sof = -1;
+  for (let i = 0; i + 1 < bytes.length; i++) if (bytes[i] === 0xff && bytes[i + 1] === 0xc0) { sof = i; break; }
+  bytes[sof + 5] = 0; bytes[sof + 6] = 200; // height 200
+  bytes[sof + 7] = 1; bytes[sof + 8] = 44; // width 300
+  assert.throws(() => decodeJpeg(bytes, "wide.jpg", { maxPixels: 50_000 }),
+    (e: unknown) => e instanceof JpegError && /^wide\.jpg: the image is 300x200 \(0\.060 megapixels\), over this reader's limit of 0\.050 megapixels/.test(e.message));
+  bytes[sof + 5] = 0x27; bytes[sof + 6] = 0x10; // height 10000
+  bytes[sof + 7] = 0x2e; bytes[sof + 8] = 0xe0; // width 12000
+  assert.throws(() => decodeJpeg(bytes, "huge.jpg"), /huge\.jpg: the image is 12000x10000 \(120\.0 megapixels\), over this reader's limit of 100\.0 megapixels/);
+  assert.deepEqual(jpegSize(encoded(40, 30)), { width: 40, height: 30 });
 });

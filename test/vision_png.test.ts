@@ -1,7 +1,12 @@
 // PNG: round trips, every filter type and palette images decoded, clear errors for what is unsupported.
 import test from "node:test";
 import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import { deflateSync } from "node:zlib";
+import { ExitError } from "../src/cli/common.js";
+import { PREDICT_MAX_PIXELS, readImage } from "../src/cli/image.js";
 import { PngError, crc32, decodePng, encodePng } from "../src/vision/png.js";
 
 function pixels(n: number, seed: number): Uint8Array {
@@ -92,4 +97,43 @@ test("clear errors: not a PNG, truncated, bad CRC, 16-bit, interlaced, bad sizes
   err(pngWithFilter(2, 2, 2, 6, pixels(24, 0), 0, [], (b) => { b[8] = 16; }), /bit depth 16 is not supported/);
   err(pngWithFilter(2, 2, 2, 3, pixels(12, 0), 0, [], (b) => { b[12] = 1; }), /interlaced/);
   assert.throws(() => encodePng({ width: 2, height: 2, channels: 3, data: new Uint8Array(5) }), /expected 2x2x3 = 12/);
+});
+
+test("larger images (inflated into their own buffer) are unfiltered in place correctly, every filter type", () => {
+  for (const filter of [0, 1, 2, 3, 4]) {
+    const rgba = pixels(64 * 48 * 4, filter + 3);
+    const img = decodePng(pngWithFilter(64, 48, 6, 4, rgba, filter));
+    assert.deepEqual([img.width, img.height, img.channels], [64, 48, 4]);
+    assert.deepEqual(Array.from(img.data), Array.from(rgba), `filter ${filter}`);
+  }
+});
+
+/** A PNG whose header claims w x h but whose data is a few garbage bytes: only a size check can refuse it first. */
+function claimsSize(w: number, h: number): Uint8Array {
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(w, 0);
+  ihdr.writeUInt32BE(h, 4);
+  ihdr[8] = 8;
+  ihdr[9] = 2;
+  return Buffer.concat([
+    Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]),
+    chunk("IHDR", ihdr), chunk("IDAT", Buffer.from([1, 2, 3, 4])), chunk("IEND", Buffer.alloc(0)),
+  ]);
+}
+
+test("the decoded size is capped by the caller (maxPixels, default 100 MP), from the header, before inflating", () => {
+  const tooBig = /the image is 12000x10000 \(120\.0 megapixels\), over this reader's limit of 100\.0 megapixels; scale it down first/;
+  assert.throws(() => decodePng(claimsSize(12000, 10000), "big.png"), (e: unknown) => e instanceof PngError && /^big\.png: /.test(e.message) && tooBig.test(e.message));
+  assert.throws(() => decodePng(claimsSize(300, 200), "small.png", { maxPixels: 50_000 }), /small\.png: the image is 300x200 \(0\.060 megapixels\), over this reader's limit of 0\.050 megapixels/);
+  // Within the limit the same file gets as far as its (garbage) data.
+  assert.throws(() => decodePng(claimsSize(300, 200), "small.png", { maxPixels: 60_000 }), /image data is corrupt/);
+  assert.throws(() => decodePng(claimsSize(3, 2), "x.png", { maxPixels: 0 }), /maxPixels must be a positive integer/);
+});
+
+test("predict's image reader allows 64 megapixels and says so", () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kindling-png-"));
+  const file = path.join(dir, "bomb.png");
+  fs.writeFileSync(file, claimsSize(9000, 8000));
+  assert.throws(() => readImage(file), (e: unknown) => e instanceof ExitError && e.message.startsWith(`${file}: the image is 9000x8000 (72.0 megapixels), over this reader's limit of 64.0 megapixels`));
+  assert.equal(PREDICT_MAX_PIXELS, 64_000_000);
 });

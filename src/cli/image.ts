@@ -6,6 +6,9 @@ import { decodeJpeg, JpegError } from "../vision/jpeg.js";
 import { decodePng, PngError, type RawImage } from "../vision/png.js";
 import { ExitError } from "./common.js";
 
+/** Every image is shrunk to 32x32: nothing larger than a big photo is worth decoding (a PNG bomb is small on disk). */
+export const PREDICT_MAX_PIXELS = 64_000_000;
+
 export function readImage(file: string): RawImage {
   let bytes: Uint8Array;
   try {
@@ -14,8 +17,8 @@ export function readImage(file: string): RawImage {
     throw new ExitError(`${file}: cannot read (${(e as Error).message})`, 2);
   }
   try {
-    if (bytes[0] === 0x89 && bytes[1] === 0x50 && bytes[2] === 0x4e && bytes[3] === 0x47) return decodePng(bytes, file);
-    if (bytes[0] === 0xff && bytes[1] === 0xd8) return decodeJpeg(bytes, file);
+    if (bytes[0] === 0x89 && bytes[1] === 0x50 && bytes[2] === 0x4e && bytes[3] === 0x47) return decodePng(bytes, file, { maxPixels: PREDICT_MAX_PIXELS });
+    if (bytes[0] === 0xff && bytes[1] === 0xd8) return decodeJpeg(bytes, file, { maxPixels: PREDICT_MAX_PIXELS });
   } catch (e) {
     // A damaged image is bad input, not a crash: the decoders' messages name the file and say why.
     if (e instanceof PngError || e instanceof JpegError) throw new ExitError(e.message, 2);

@@ -4,6 +4,7 @@
 import { fromTypedArray } from "../tensor/create.js";
 import { Tensor } from "../tensor/tensor.js";
 import type { TypedArray } from "../core/dtype.js";
+import { isPlainObject } from "./pack.js";
 
 function stack(ts: readonly Tensor[]): Tensor {
   const first = ts[0]!;
@@ -57,10 +58,9 @@ export function defaultCollate(batch: readonly unknown[]): unknown {
     for (const k of elem.keys()) out.set(k, defaultCollate(batch.map((b) => (b as Map<unknown, unknown>).get(k))));
     return out;
   }
-  if (elem !== null && typeof elem === "object" && Object.getPrototypeOf(elem) === Object.prototype) {
-    const out: Record<string, unknown> = {};
-    for (const k of Object.keys(elem)) out[k] = defaultCollate(batch.map((b) => (b as Record<string, unknown>)[k]));
-    return out;
+  if (isPlainObject(elem)) {
+    // fromEntries defines keys: "__proto__" stays a key instead of replacing the prototype.
+    return Object.fromEntries(Object.keys(elem).map((k) => [k, defaultCollate(batch.map((b) => (b as Record<string, unknown>)[k]))]));
   }
   const hint = elem && typeof elem === "object" && "width" in elem && "data" in elem ? " (an image: add transforms.ToTensor())" : "";
   throw new TypeError(`defaultCollate: batch must contain tensors, numbers, arrays, Maps or plain objects; found ${describe(elem)}${hint}`);

@@ -8,7 +8,7 @@ import { sliceBatch, unpack } from "./pack.js";
 import { sameSpec } from "./same_spec.js";
 import { BatchSampler, RandomSampler, SequentialSampler, type Sampler } from "./sampler.js";
 import type { WorkerMessage } from "./worker.js";
-import { WorkerPool } from "./worker_pool.js";
+import { WorkerPool, type PendingWork } from "./worker_pool.js";
 
 export interface DataLoaderOptions {
   /** Samples per batch (default 1); null yields single samples without collation. */
@@ -243,7 +243,7 @@ export class DataLoader<B = any> implements Iterable<B>, AsyncIterable<B> {
         if (state.finished()) break;
         let ready = state.takeReady();
         while (ready === undefined) {
-          state.accept(pool.receiveSync(this.timeout));
+          state.accept(pool.receiveSync(this.timeout, state));
           ready = state.takeReady();
         }
         yield ready as B;
@@ -263,7 +263,7 @@ export class DataLoader<B = any> implements Iterable<B>, AsyncIterable<B> {
         if (state.finished()) break;
         let ready = state.takeReady();
         while (ready === undefined) {
-          state.accept(await pool.receive(this.timeout));
+          state.accept(await pool.receive(this.timeout, state));
           ready = state.takeReady();
         }
         yield ready as B;
@@ -281,14 +281,15 @@ export class DataLoader<B = any> implements Iterable<B>, AsyncIterable<B> {
 }
 
 /** Bookkeeping of one epoch over workers: task dispatch in order, results yielded in order. */
-class WorkerRun {
+class WorkerRun implements PendingWork {
   private nextTask: number;
   private readonly firstTask: number;
   private nextBatch = 0;
   private exhausted = false;
   private readonly inFlight: number[];
   private readonly results = new Map<number, { batches: unknown[]; sizes?: number[] }>();
-  private readonly taskWorker = new Map<number, number>();
+  /** Each task's worker and batches (numbered from 0 in the epoch), for error messages too. */
+  private readonly tasks = new Map<number, { worker: number; first: number; count: number }>();
   private current: unknown[] = [];
   private currentPos = 0;
   /** A task built as one batch: the whole, the batch sizes, and where the next batch starts. */
@@ -328,7 +329,7 @@ class WorkerRun {
       if (batches.length === 0) return;
       const id = this.nextTask++;
       this.pool.taskIds = this.nextTask;
-      this.taskWorker.set(id, w);
+      this.tasks.set(id, { worker: w, first: this.nextBatch - batches.length, count: batches.length });
       this.inFlight[w]!++;
       this.pool.send(w, { id, batches, seeds });
     }
@@ -342,7 +343,18 @@ class WorkerRun {
       throw err;
     }
     this.results.set(m.id, { batches: m.batches, sizes: m.sizes });
-    this.inFlight[this.taskWorker.get(m.id)!]!--;
+    this.inFlight[this.tasks.get(m.id)!.worker]!--;
+  }
+
+  awaited(): string {
+    const t = this.tasks.get(this.yieldTask);
+    return t ? `${batchRange(t.first, t.count)} from worker ${t.worker}` : "a worker";
+  }
+
+  heldBy(worker: number): string {
+    const held: string[] = [];
+    for (const [id, t] of this.tasks) if (t.worker === worker && !this.results.has(id)) held.push(batchRange(t.first, t.count));
+    return held.join(", ");
   }
 
   finished(): boolean {
@@ -364,6 +376,7 @@ class WorkerRun {
       const r = this.results.get(this.yieldTask);
       if (!r) return undefined;
       this.results.delete(this.yieldTask);
+      this.tasks.delete(this.yieldTask);
       this.yieldTask++;
       this.currentPos = 0;
       if (r.sizes) {
@@ -380,4 +393,9 @@ class WorkerRun {
     const batch = unpack(packed);
     return this.finisher ? this.finisher.finishSamples(batch as unknown[]) : batch;
   }
+}
+
+/** "batch 7" or "batches 8-15", numbered from 0 in the epoch. */
+function batchRange(first: number, count: number): string {
+  return count === 1 ? `batch ${first}` : `batches ${first}-${first + count - 1}`;
 }

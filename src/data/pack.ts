@@ -1,5 +1,6 @@
 // Moving batches between threads: tensors travel as { data, shape, dtype } with their buffers in
-// the transfer list (moved, not copied); everything else is structured-cloned.
+// the transfer list (moved, not copied); everything else is structured-cloned. Objects are rebuilt with
+// Object.fromEntries, which defines keys: a key "__proto__" stays a key instead of replacing the prototype.
 
 import { fromTypedArray } from "../tensor/create.js";
 import { Tensor } from "../tensor/tensor.js";
@@ -16,6 +17,13 @@ function isPackedTensor(x: unknown): x is PackedTensor {
   return typeof x === "object" && x !== null && (x as PackedTensor).__kindlingTensor === true;
 }
 
+/** An object literal, or a null-prototype dictionary (like the tensors safetensors.load returns). */
+export function isPlainObject(x: unknown): x is Record<string, unknown> {
+  if (x === null || typeof x !== "object") return false;
+  const proto = Object.getPrototypeOf(x);
+  return proto === Object.prototype || proto === null;
+}
+
 export function pack(x: unknown, transfer: Set<ArrayBuffer>): unknown {
   if (x instanceof Tensor) {
     let data = x.dataSync();
@@ -27,10 +35,8 @@ export function pack(x: unknown, transfer: Set<ArrayBuffer>): unknown {
   }
   if (Array.isArray(x)) return x.map((v) => pack(v, transfer));
   if (x instanceof Map) return new Map([...x].map(([k, v]) => [k, pack(v, transfer)]));
-  if (x !== null && typeof x === "object" && Object.getPrototypeOf(x) === Object.prototype) {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(x)) out[k] = pack(v, transfer);
-    return out;
+  if (isPlainObject(x)) {
+    return Object.fromEntries(Object.entries(x).map(([k, v]) => [k, pack(v, transfer)]));
   }
   return x;
 }
@@ -39,10 +45,8 @@ export function unpack(x: unknown): unknown {
   if (isPackedTensor(x)) return fromTypedArray(x.data, x.shape, x.dtype);
   if (Array.isArray(x)) return x.map(unpack);
   if (x instanceof Map) return new Map([...x].map(([k, v]) => [k, unpack(v)]));
-  if (x !== null && typeof x === "object" && Object.getPrototypeOf(x) === Object.prototype) {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(x)) out[k] = unpack(v);
-    return out;
+  if (isPlainObject(x)) {
+    return Object.fromEntries(Object.entries(x).map(([k, v]) => [k, unpack(v)]));
   }
   return x;
 }
@@ -56,10 +60,8 @@ export function sliceBatch(x: unknown, start: number, len: number): unknown {
   }
   if (Array.isArray(x)) return x.map((v) => sliceBatch(v, start, len));
   if (x instanceof Map) return new Map([...x].map(([k, v]) => [k, sliceBatch(v, start, len)]));
-  if (x !== null && typeof x === "object" && Object.getPrototypeOf(x) === Object.prototype) {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(x)) out[k] = sliceBatch(v, start, len);
-    return out;
+  if (isPlainObject(x)) {
+    return Object.fromEntries(Object.entries(x).map(([k, v]) => [k, sliceBatch(v, start, len)]));
   }
   return x;
 }

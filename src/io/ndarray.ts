@@ -62,7 +62,7 @@ export class NdDtype {
       order = s[0] === "=" ? "<" : (s[0] as "<" | ">" | "|");
       s = s.slice(1);
     }
-    const code = ALIASES[s];
+    const code = Object.hasOwn(ALIASES, s) ? ALIASES[s] : undefined;
     if (code === undefined) {
       throw new Error(`numpy dtype '${spec}' is not supported (supported: bool, int8..int64, uint8..uint64, float32, float64)`);
     }

@@ -261,7 +261,7 @@ export const ALLOWED_GLOBALS: readonly string[] = Object.keys(TABLE);
 
 export function resolveGlobal(module: string, qualname: string): PyGlobal {
   const full = `${module}.${qualname}`;
-  if (!(full in TABLE)) {
+  if (!Object.hasOwn(TABLE, full)) {
     throw new UnpicklingError(
       `global '${full}' is not allowed: this unpickler only rebuilds plain data (numpy arrays, dtypes, bytes) and never runs code from a pickle`,
     );

@@ -5,9 +5,11 @@
 
 import * as fs from "node:fs";
 import { arrayCtor, type DType, type TypedArray } from "../core/dtype.js";
+import { brief } from "../core/key_list.js";
 import { wrap } from "../tensor/create.js";
 import type { Tensor } from "../tensor/tensor.js";
 import { writeFileAtomicSync } from "./atomic.js";
+import { JsonSyntaxError, RawJson, jsonObjectMembers } from "./json_members.js";
 
 export class SafetensorsError extends Error {
   override name = "SafetensorsError";
@@ -49,6 +51,13 @@ const ALIGN_ORDER: Record<string, number> = { F64: 8, I64: 8, F32: 4, I32: 4, U8
 /** The reference implementation refuses headers over 100 MB. */
 export const MAX_HEADER_SIZE = 100_000_000;
 
+/**
+ * Tensors one file may declare unless the caller allows more (ReadOptions.maxTensors). Real checkpoints hold
+ * hundreds to some thousands per file; a header of a million tiny entries still fits under MAX_HEADER_SIZE, and
+ * each tensor costs about a kilobyte of memory once loaded.
+ */
+export const MAX_TENSORS = 200_000;
+
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 function tensorBytes(t: Tensor): { code: string; shape: number[]; bytes: Uint8Array } {
@@ -81,10 +90,11 @@ export function serializeChunks(tensors: Record<string, Tensor>, metadata?: Meta
   });
   // Like the reference: larger alignments first, then by name, so every tensor's data is naturally aligned.
   entries.sort((a, b) => (ALIGN_ORDER[b.code]! - ALIGN_ORDER[a.code]!) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  const header: Record<string, unknown> = {};
+  // A null prototype: a tensor named "__proto__" is written like any other.
+  const header: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
   if (metadata && Object.keys(metadata).length) {
     for (const [k, v] of Object.entries(metadata)) {
-      if (typeof v !== "string") throw new SafetensorsError(`metadata value for "${k}" must be a string, got ${typeof v}`);
+      if (typeof v !== "string") throw new SafetensorsError(`metadata value for ${brief(k)} must be a string, got ${typeof v}`);
     }
     header.__metadata__ = metadata;
   }
@@ -155,7 +165,7 @@ function decodeData(e: Entry, raw: Uint8Array, what: string): TypedArray {
       for (let i = 0; i < n; i++) {
         const v = dv.getBigInt64(i * 8, true);
         if (v > 9007199254740991n || v < -9007199254740991n) {
-          throw new SafetensorsError(`${what}: tensor "${e.name}" holds the int64 value ${v}, beyond kindling's exact int64 range (±2^53)`);
+          throw new SafetensorsError(`${what}: tensor ${brief(e.name)} holds the int64 value ${v}, beyond kindling's exact int64 range (±2^53)`);
         }
         out[i] = Number(v);
       }
@@ -189,98 +199,128 @@ function decodeData(e: Entry, raw: Uint8Array, what: string): TypedArray {
   throw new SafetensorsError(`${what}: unsupported dtype ${e.code}`);
 }
 
-/** Parses and validates the header; `what` names the source in errors. */
-export function readHeader(bytes: Uint8Array, what = "safetensors data"): { entries: Entry[]; metadata: Metadata; dataStart: number } {
+export interface ReadOptions {
+  /** Refuse files that declare more tensors than this (default MAX_TENSORS). */
+  maxTensors?: number;
+}
+
+/** Parses and validates the header; `what` names the source in errors. Linear in the header's size. */
+export function readHeader(bytes: Uint8Array, what = "safetensors data", o: ReadOptions = {}): { entries: Entry[]; metadata: Metadata; dataStart: number } {
   const fail = (msg: string): never => {
     throw new SafetensorsError(`${what}: ${msg}`);
   };
+  const maxTensors = o.maxTensors ?? MAX_TENSORS;
   if (bytes.length < 8) fail(`file is truncated: ${bytes.length} bytes, too short for the 8-byte header length`);
   const n64 = new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true);
   if (n64 > BigInt(MAX_HEADER_SIZE)) fail(`header length ${n64} exceeds the ${MAX_HEADER_SIZE}-byte limit (corrupt file?)`);
   const n = Number(n64);
   if (n < 2) fail(`header length ${n} is too small for a JSON object`);
   if (8 + n > bytes.length) fail(`file is truncated: header says ${n} bytes of JSON but only ${bytes.length - 8} bytes follow`);
-  const text = Buffer.from(bytes.buffer, bytes.byteOffset + 8, n).toString("utf8");
-  if (!text.startsWith("{")) fail(`header does not start with '{' (not a safetensors file?)`);
-  let header: unknown;
-  try {
-    header = JSON.parse(text);
-  } catch (e) {
-    fail(`header is not valid JSON (${(e as Error).message})`);
-  }
-  if (typeof header !== "object" || header === null || Array.isArray(header)) fail("header is not a JSON object");
+  const text = bytes.subarray(8, 8 + n);
+  if (text[0] !== 0x7b) fail(`header does not start with '{' (not a safetensors file?)`);
   const dataLen = bytes.length - 8 - n;
-  const metadata: Metadata = {};
+  // Null prototypes: a key such as "__proto__" is a name like any other.
+  const metadata: Metadata = Object.create(null) as Metadata;
   const entries: Entry[] = [];
-  for (const [name, v] of Object.entries(header as Record<string, unknown>)) {
-    if (name === "__metadata__") {
-      if (typeof v !== "object" || v === null || Array.isArray(v)) fail(`"__metadata__" must be an object of strings`);
-      for (const [k, s] of Object.entries(v as Record<string, unknown>)) {
-        if (typeof s !== "string") fail(`"__metadata__"."${k}" must be a string, got ${JSON.stringify(s)}`);
-        metadata[k] = s as string;
+  const seen = new Set<string>();
+  try {
+    for (const [name, v] of jsonObjectMembers(text, METADATA_KEY)) {
+      if (seen.has(name)) fail(`the header names ${brief(name)} twice`);
+      seen.add(name);
+      if (v instanceof RawJson) {
+        readMetadataObject(v, metadata, maxTensors, fail);
+        continue;
       }
-      continue;
+      if (entries.length >= maxTensors) {
+        fail(`the header lists more than ${maxTensors} tensors, kindling's limit for one file (corrupt or hostile file?); ` +
+          "if it is genuine, load it with a higher maxTensors option");
+      }
+      entries.push(checkEntry(name, v, dataLen, fail));
     }
-    if (typeof v !== "object" || v === null || Array.isArray(v)) fail(`entry "${name}" is not an object`);
-    const o = v as Record<string, unknown>;
-    const code = o.dtype;
-    if (typeof code !== "string" || !(code in FROM_CODE)) {
-      fail(`tensor "${name}" has unsupported dtype ${JSON.stringify(code)} (supported: ${Object.keys(FROM_CODE).join(", ")})`);
-    }
-    const shape = o.shape;
-    if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
-      fail(`tensor "${name}" has an invalid shape ${JSON.stringify(shape)}`);
-    }
-    const offs = o.data_offsets;
-    if (!Array.isArray(offs) || offs.length !== 2 || !offs.every((d) => Number.isSafeInteger(d) && d >= 0)) {
-      fail(`tensor "${name}" has invalid data_offsets ${JSON.stringify(offs)}`);
-    }
-    const [begin, end] = offs as number[];
-    if (begin! > end!) fail(`tensor "${name}" has data_offsets [${begin}, ${end}] with begin after end`);
-    if (end! > dataLen) {
-      fail(`file is truncated: tensor "${name}" needs bytes [${begin}, ${end}) of the data but only ${dataLen} bytes are present`);
-    }
-    const numel = (shape as number[]).reduce((a, b) => a * b, 1);
-    const want = numel * FROM_CODE[code as string]!.size;
-    if (end! - begin! !== want) {
-      fail(`tensor "${name}" (${code} [${(shape as number[]).join(", ")}]) should take ${want} bytes but data_offsets give ${end! - begin!}`);
-    }
-    entries.push({ name, code: code as string, shape: shape as number[], begin: begin!, end: end! });
+  } catch (e) {
+    if (e instanceof JsonSyntaxError) fail(`header is not valid JSON (${e.message})`);
+    throw e;
   }
   const sorted = [...entries].sort((a, b) => a.begin - b.begin || a.end - b.end);
   let pos = 0;
   for (const e of sorted) {
-    if (e.begin < pos) fail(`tensor "${e.name}" overlaps the previous tensor's data (begins at ${e.begin}, previous ends at ${pos})`);
-    if (e.begin > pos) fail(`the data has an unused gap of ${e.begin - pos} bytes before tensor "${e.name}"`);
+    if (e.begin < pos) fail(`tensor ${brief(e.name)} overlaps the previous tensor's data (begins at ${e.begin}, previous ends at ${pos})`);
+    if (e.begin > pos) fail(`the data has an unused gap of ${e.begin - pos} bytes before tensor ${brief(e.name)}`);
     pos = e.end;
   }
   if (pos !== dataLen) fail(`the data section has ${dataLen - pos} trailing bytes not covered by any tensor (corrupt file?)`);
   return { entries, metadata, dataStart: 8 + n };
 }
 
-/** safetensors.torch.load: tensors (in header order) and metadata from the file's bytes. */
-export function load(bytes: Uint8Array, what = "safetensors data"): Loaded {
-  const { entries, metadata, dataStart } = readHeader(bytes, what);
+const METADATA_KEY: ReadonlySet<string> = new Set(["__metadata__"]);
+
+/** "__metadata__", walked member by member like the header (it can be as large), into `out`. */
+function readMetadataObject(raw: RawJson, out: Metadata, maxEntries: number, fail: (msg: string) => never): void {
+  if (raw.text[0] !== 0x7b) fail(`"__metadata__" must be an object of strings`);
+  let n = 0;
+  for (const [k, s] of jsonObjectMembers(raw.text, undefined, raw.offset)) {
+    if (typeof s !== "string") fail(`"__metadata__".${brief(k)} must be a string, got ${brief(s)}`);
+    if (Object.hasOwn(out, k)) fail(`"__metadata__" names ${brief(k)} twice`);
+    if (++n > maxEntries) fail(`"__metadata__" has more than ${maxEntries} entries, kindling's limit (corrupt or hostile file?)`);
+    out[k] = s as string;
+  }
+}
+
+/** One tensor's header entry, checked against itself and the data section's length. */
+function checkEntry(name: string, v: unknown, dataLen: number, fail: (msg: string) => never): Entry {
+  if (typeof v !== "object" || v === null || Array.isArray(v)) fail(`entry ${brief(name)} is not an object`);
+  const o = v as Record<string, unknown>;
+  const code = o.dtype;
+  if (typeof code !== "string" || !Object.hasOwn(FROM_CODE, code)) {
+    fail(`tensor ${brief(name)} has unsupported dtype ${brief(code)} (supported: ${Object.keys(FROM_CODE).join(", ")})`);
+  }
+  const shape = o.shape;
+  if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
+    fail(`tensor ${brief(name)} has an invalid shape ${brief(shape)}`);
+  }
+  const offs = o.data_offsets;
+  if (!Array.isArray(offs) || offs.length !== 2 || !offs.every((d) => Number.isSafeInteger(d) && d >= 0)) {
+    fail(`tensor ${brief(name)} has invalid data_offsets ${brief(offs)}`);
+  }
+  const [begin, end] = offs as number[];
+  if (begin! > end!) fail(`tensor ${brief(name)} has data_offsets [${begin}, ${end}] with begin after end`);
+  if (end! > dataLen) {
+    fail(`file is truncated: tensor ${brief(name)} needs bytes [${begin}, ${end}) of the data but only ${dataLen} bytes are present`);
+  }
+  const numel = (shape as number[]).reduce((a, b) => a * b, 1);
+  const want = numel * FROM_CODE[code as string]!.size;
+  if (end! - begin! !== want) {
+    fail(`tensor ${brief(name)} (${code} ${brief(shape)}) should take ${want} bytes but data_offsets give ${end! - begin!}`);
+  }
+  return { name, code: code as string, shape: shape as number[], begin: begin!, end: end! };
+}
+
+/**
+ * safetensors.torch.load: tensors (in header order) and metadata from the file's bytes, both in null-prototype
+ * objects (any name is a plain key, "__proto__" included).
+ */
+export function load(bytes: Uint8Array, what = "safetensors data", o: ReadOptions = {}): Loaded {
+  const { entries, metadata, dataStart } = readHeader(bytes, what, o);
   const raw = bytes.subarray(dataStart);
-  const tensors: Record<string, Tensor> = {};
+  const tensors: Record<string, Tensor> = Object.create(null) as Record<string, Tensor>;
   for (const e of entries) {
     const dtype = FROM_CODE[e.code]!.dtype;
     const data = decodeData(e, raw, what);
-    if (!(data instanceof arrayCtor(dtype))) throw new SafetensorsError(`${what}: internal dtype mismatch for "${e.name}"`);
+    if (!(data instanceof arrayCtor(dtype))) throw new SafetensorsError(`${what}: internal dtype mismatch for ${brief(e.name)}`);
     tensors[e.name] = wrap(data, e.shape, dtype);
   }
   return { tensors, metadata };
 }
 
 /** safetensors.torch.load_file: tensors and metadata; any problem is a SafetensorsError naming the file. */
-export function loadFile(path: string): Loaded {
+export function loadFile(path: string, o: ReadOptions = {}): Loaded {
   let bytes: Uint8Array;
   try {
     bytes = fs.readFileSync(path);
   } catch (e) {
     throw new SafetensorsError(`${path}: cannot read (${(e as Error).message})`);
   }
-  return load(bytes, path);
+  return load(bytes, path, o);
 }
 
 /** Only the metadata (reads the header alone). */

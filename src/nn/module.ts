@@ -1,5 +1,6 @@
 import { noGrad } from "../autograd/grad_mode.js";
 import { fmtShape } from "../core/errors.js";
+import { quoteKeys } from "../core/key_list.js";
 import type { DType } from "../core/dtype.js";
 import { sameShape } from "../core/shape.js";
 import { Tensor } from "../tensor/tensor.js";
@@ -196,8 +197,8 @@ export abstract class Module {
     const missingKeys = Object.keys(own).filter((k) => !(k in sd));
     const unexpectedKeys = Object.keys(sd).filter((k) => !(k in own));
     const errors: string[] = [];
-    if (strict && unexpectedKeys.length) errors.push(`Unexpected key(s) in state_dict: ${unexpectedKeys.map((k) => `"${k}"`).join(", ")}.`);
-    if (strict && missingKeys.length) errors.push(`Missing key(s) in state_dict: ${missingKeys.map((k) => `"${k}"`).join(", ")}.`);
+    if (strict && unexpectedKeys.length) errors.push(`Unexpected key(s) in state_dict: ${quoteKeys(unexpectedKeys)}.`);
+    if (strict && missingKeys.length) errors.push(`Missing key(s) in state_dict: ${quoteKeys(missingKeys)}.`);
     for (const [k, dst] of Object.entries(own)) {
       const src = sd[k];
       if (!src) continue;

@@ -2,6 +2,7 @@
 // reading the 8-bit non-interlaced images a `predict` command is given. Anything else is a clear error.
 
 import { deflateSync, inflateSync } from "node:zlib";
+import { maxPixelsOf, tooLarge, type DecodeOptions } from "./image_limits.js";
 
 export class PngError extends Error {
   override name = "PngError";
@@ -97,12 +98,14 @@ function paeth(a: number, b: number, c: number): number {
 
 /**
  * Decode an 8-bit, non-interlaced PNG (gray, gray+alpha, RGB, RGBA, palette). Palette images come
- * back as RGB, or RGBA when the palette has transparency.
+ * back as RGB, or RGBA when the palette has transparency. Images over `maxPixels` are refused from
+ * their header, before any pixel is inflated.
  */
-export function decodePng(bytes: Uint8Array, source = "PNG"): RawImage {
+export function decodePng(bytes: Uint8Array, source = "PNG", o: DecodeOptions = {}): RawImage {
   const fail = (msg: string): never => {
     throw new PngError(`${source}: ${msg}`);
   };
+  const maxPixels = maxPixelsOf(o);
   if (bytes.length < 8 || !SIGNATURE.every((b, i) => bytes[i] === b)) fail("not a PNG file (bad signature)");
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let pos = 8;
@@ -130,7 +133,8 @@ export function decodePng(bytes: Uint8Array, source = "PNG"): RawImage {
       if (![0, 2, 3, 4, 6].includes(colorType)) fail(`color type ${colorType} is invalid`);
       if (data[10] !== 0 || data[11] !== 0) fail("unknown compression or filter method");
       if (data[12] !== 0) fail("interlaced (Adam7) PNGs are not supported");
-      if (width === 0 || height === 0 || width * height > 1 << 28) fail(`image size ${width}x${height} is not supported`);
+      if (width === 0 || height === 0) fail(`image size ${width}x${height} is not supported`);
+      if (width * height > maxPixels) fail(tooLarge(width, height, maxPixels));
     } else if (type === "PLTE") palette = data;
     else if (type === "tRNS") trns = data;
     else if (type === "IDAT") idat.push(data);
@@ -151,18 +155,22 @@ export function decodePng(bytes: Uint8Array, source = "PNG"): RawImage {
     return fail(`image data is corrupt (${(e as Error).message})`);
   }
   if (raw.length < (stride + 1) * height) fail("image data is truncated");
-  const px = new Uint8Array(stride * height);
+  // Rows are unfiltered in place, each moved up over the filter bytes before it: every write lands before the
+  // bytes still to be read, so the inflated data is the only full-size buffer. (A small result may sit in
+  // Buffer's shared pool: that one is copied out.)
+  const owned = raw.byteOffset === 0 && raw.buffer.byteLength === raw.length;
+  const px = owned ? new Uint8Array(raw.buffer, 0, stride * height) : new Uint8Array(stride * height);
   const bpp = srcChannels;
   for (let y = 0; y < height; y++) {
     const filter = raw[y * (stride + 1)]!;
-    const src = raw.subarray(y * (stride + 1) + 1, (y + 1) * (stride + 1));
-    const out = px.subarray(y * stride, (y + 1) * stride);
-    const up = y > 0 ? px.subarray((y - 1) * stride, y * stride) : null;
+    const from = y * (stride + 1) + 1;
+    const row = y * stride;
+    const above = row - stride;
     for (let x = 0; x < stride; x++) {
-      const a = x >= bpp ? out[x - bpp]! : 0;
-      const b = up ? up[x]! : 0;
-      const c = up && x >= bpp ? up[x - bpp]! : 0;
-      let v = src[x]!;
+      const a = x >= bpp ? px[row + x - bpp]! : 0;
+      const b = y > 0 ? px[above + x]! : 0;
+      const c = y > 0 && x >= bpp ? px[above + x - bpp]! : 0;
+      let v = raw[from + x]!;
       switch (filter) {
         case 0: break;
         case 1: v += a; break;
@@ -171,7 +179,7 @@ export function decodePng(bytes: Uint8Array, source = "PNG"): RawImage {
         case 4: v += paeth(a, b, c); break;
         default: fail(`row ${y} has unknown filter type ${filter}`);
       }
-      out[x] = v & 0xff;
+      px[row + x] = v & 0xff;
     }
   }
   if (colorType !== 3) return { width, height, channels: srcChannels as 1 | 2 | 3 | 4, data: px };

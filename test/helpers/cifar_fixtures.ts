@@ -157,7 +157,12 @@ export interface CifarFixture {
 }
 
 export interface FixtureOptions {
+  /** Records in every batch file (the official files hold 10 000). */
   perBatch?: number;
+  /**
+   * Records in test_batch; the readers refuse a layout whose batch files differ, so only tests of that error
+   * set it apart from perBatch.
+   */
   testCount?: number;
   formats?: Array<"bin" | "py">;
   root?: string;
@@ -166,7 +171,7 @@ export interface FixtureOptions {
 /** Writes cifar-10-batches-bin and/or cifar-10-batches-py into a fresh temp dir (or `root`). */
 export function makeCifarFixtures(opts: FixtureOptions = {}): CifarFixture {
   const perBatch = opts.perBatch ?? 3;
-  const testCount = opts.testCount ?? 4;
+  const testCount = opts.testCount ?? perBatch;
   const formats = opts.formats ?? ["bin", "py"];
   const root = opts.root ?? mkdtempSync(join(tmpdir(), "kindling-cifar-"));
   const batches: Array<[string, CifarBatch]> = [];

@@ -1,6 +1,6 @@
 // Datasets for the DataLoader tests that worker threads can rebuild (they import this module by URL,
 // so it must not register tests itself).
-import { threadId } from "node:worker_threads";
+import { isMainThread, threadId } from "node:worker_threads";
 import { Dataset, type WorkerSpec } from "../../src/data/dataset.js";
 import { fromTypedArray } from "../../src/tensor/create.js";
 import { defaultGenerator } from "../../src/tensor/random.js";
@@ -72,5 +72,43 @@ export class ThreadTagDataset extends Dataset<[number, number]> {
   }
   override workerSpec(): WorkerSpec {
     return { module: import.meta.url, export: "ThreadTagDataset", args: [this.n, this.tag] };
+  }
+}
+
+/** In a worker thread, sample `exitAt` calls process.exit(3): dataset code that ends the worker's thread. */
+export class ExitingDataset extends CountingDataset {
+  constructor(n: number, readonly exitAt: number) {
+    super(n);
+  }
+  override get(i: number): [Tensor, number] {
+    if (i === this.exitAt && !isMainThread) process.exit(3);
+    return super.get(i);
+  }
+  override workerSpec(): WorkerSpec {
+    return { module: import.meta.url, export: "ExitingDataset", args: [this.n, this.exitAt] };
+  }
+}
+
+/** Sample `slowAt` blocks its thread for `ms` milliseconds: a worker that stops answering. */
+export class SlowDataset extends CountingDataset {
+  constructor(n: number, readonly slowAt: number, readonly ms: number) {
+    super(n);
+  }
+  override get(i: number): [Tensor, number] {
+    if (i === this.slowAt) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, this.ms);
+    return super.get(i);
+  }
+  override workerSpec(): WorkerSpec {
+    return { module: import.meta.url, export: "SlowDataset", args: [this.n, this.slowAt, this.ms] };
+  }
+}
+
+/** Sample i is [i, whether a module preloaded with --import ran in this thread (it sets globalThis.kindlingPreloaded)]. */
+export class PreloadProbeDataset extends ThreadTagDataset {
+  override get(i: number): [number, number] {
+    return [i, (globalThis as { kindlingPreloaded?: boolean }).kindlingPreloaded === true ? 1 : 0];
+  }
+  override workerSpec(): WorkerSpec {
+    return { module: import.meta.url, export: "PreloadProbeDataset", args: [this.n] };
   }
 }

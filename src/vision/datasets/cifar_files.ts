@@ -141,7 +141,7 @@ function allocOut(records: number): Out {
 const BIN_CHUNK_RECORDS = 512;
 
 /** Binary layout: sizes checked for every file first, then each file streamed through one small reused buffer. */
-function readBinSplit(files: string[]): Out {
+function readBinSplit(files: string[], perFile: PerFile): Out {
   const opened: Array<{ file: string; fd: number; n: number }> = [];
   try {
     for (const file of files) {
@@ -151,7 +151,7 @@ function readBinSplit(files: string[]): Out {
       if (size % BIN_RECORD !== 0) {
         fail(file, `size ${size} bytes is not a whole number of ${BIN_RECORD}-byte records (truncated or not a CIFAR-10 binary batch)`);
       }
-      opened[opened.length - 1]!.n = size / BIN_RECORD;
+      opened[opened.length - 1]!.n = checkCount(file, size / BIN_RECORD, perFile);
     }
     const out = allocOut(opened.reduce((a, f) => a + f.n, 0));
     const chunk = new Uint8Array(Math.min(BIN_CHUNK_RECORDS, Math.max(...opened.map((f) => f.n))) * BIN_RECORD);
@@ -179,7 +179,7 @@ function mapGet(m: Map<unknown, unknown>, key: string): unknown {
  * buffer) and converted before the next is read, so no file stays in memory. The output is sized
  * from the file sizes (an upper bound on the records) and returned as an exact-length view.
  */
-function readPySplit(files: string[]): Out {
+function readPySplit(files: string[], perFile: PerFile): Out {
   const sizes = files.map((file) => {
     if (!existsSync(file)) fail(file, "is missing");
     return statSync(file).size;
@@ -211,6 +211,7 @@ function readPySplit(files: string[]): Out {
     }
     const n = data.shape[0]!;
     if (n === 0) fail(file, "holds no records");
+    checkCount(file, n, perFile);
     if (!Array.isArray(labels)) fail(file, "has no 'labels' list");
     if (labels.length !== n) fail(file, `has ${labels.length} labels for ${n} images`);
     // Cannot happen for a consistent pickle (the pixels are part of the file), but the output must not overflow.
@@ -223,28 +224,80 @@ function readPySplit(files: string[]): Out {
   return out;
 }
 
-function readClasses(layout: CifarLayout): string[] {
-  let names: string[];
-  if (layout.layout === "py") {
-    const file = join(layout.dir, "batches.meta");
-    let meta: unknown;
-    try {
-      meta = unpickle(readFile(file), { source: file });
-    } catch (e) {
-      if (e instanceof CifarDataError) throw e;
-      fail(file, `cannot be unpickled: ${(e as Error).message}`);
-    }
-    const list = meta instanceof Map ? meta.get("label_names") : undefined;
-    if (!Array.isArray(list)) fail(file, "has no 'label_names' list");
-    names = list.map((v, i) => pyText(v, `label_names[${i}]`));
-  } else {
-    const file = join(layout.dir, "batches.meta.txt");
-    // Some copies of the binary layout come without the names; the official ones are the default.
-    if (!existsSync(file)) return [...CIFAR10_CLASSES];
-    names = readFileSync(file, "latin1").split(/\r?\n/).map((s) => s.trim()).filter((s) => s.length > 0);
+/**
+ * The number of records every batch file of a layout holds: a file cut on a record boundary is otherwise a
+ * well-formed, smaller batch. The python layout says it in batches.meta (num_cases_per_batch: 10 000 in the
+ * official files); the binary layout says nothing, so the count most of its six batch files hold is the rule
+ * (a tie goes to the larger count: cutting makes files smaller).
+ */
+interface PerFile {
+  records: number;
+  /** Where the number comes from, for the error message. */
+  source: string;
+}
+
+function checkCount(file: string, records: number, perFile: PerFile): number {
+  if (records !== perFile.records) {
+    fail(file, `holds ${records} records, expected ${perFile.records} (${perFile.source}; the official files hold ${OFFICIAL_RECORDS} each): ` +
+      "truncated, or batch files from different copies?");
   }
-  if (names.length !== 10) fail(join(layout.dir, layout.layout === "py" ? "batches.meta" : "batches.meta.txt"), `lists ${names.length} class names, expected 10`);
+  return records;
+}
+
+const OFFICIAL_RECORDS = 10_000;
+
+function binPerFile(dir: string): PerFile {
+  const counts = new Map<number, number>();
+  for (const name of [...TRAIN_BATCHES, ...TEST_BATCHES]) {
+    const file = join(dir, `${name}.bin`);
+    if (!existsSync(file)) continue;
+    const size = statSync(file).size;
+    // Files that are no whole number of records fail on their own, with their own message.
+    if (size > 0 && size % BIN_RECORD === 0) counts.set(size / BIN_RECORD, (counts.get(size / BIN_RECORD) ?? 0) + 1);
+  }
+  let best = 0, votes = 0;
+  for (const [records, n] of counts) if (n > votes || (n === votes && records > best)) [best, votes] = [records, n];
+  const total = [...counts.values()].reduce((a, b) => a + b, 0);
+  return { records: best, source: `as ${votes} of the ${total} batch files in ${dir} hold` };
+}
+
+interface PyMeta {
+  classes: string[];
+  perFile: PerFile;
+}
+
+function readPyMeta(dir: string): PyMeta {
+  const file = join(dir, "batches.meta");
+  let meta: unknown;
+  try {
+    meta = unpickle(readFile(file), { source: file });
+  } catch (e) {
+    if (e instanceof CifarDataError) throw e;
+    fail(file, `cannot be unpickled: ${(e as Error).message}`);
+  }
+  if (!(meta instanceof Map)) fail(file, "does not hold a dict");
+  const list = meta.get("label_names");
+  if (!Array.isArray(list)) fail(file, "has no 'label_names' list");
+  const perBatch = meta.get("num_cases_per_batch");
+  if (typeof perBatch !== "number" || !Number.isInteger(perBatch) || perBatch <= 0) {
+    fail(file, `'num_cases_per_batch' is ${String(perBatch)}, expected a positive integer (${OFFICIAL_RECORDS} in the official file)`);
+  }
+  return {
+    classes: checkClassCount(file, list.map((v, i) => pyText(v, `label_names[${i}]`))),
+    perFile: { records: perBatch, source: `num_cases_per_batch in ${file}` },
+  };
+}
+
+function checkClassCount(file: string, names: string[]): string[] {
+  if (names.length !== 10) fail(file, `lists ${names.length} class names, expected 10`);
   return names;
+}
+
+function readBinClasses(dir: string): string[] {
+  const file = join(dir, "batches.meta.txt");
+  // Some copies of the binary layout come without the names; the official ones are the default.
+  if (!existsSync(file)) return [...CIFAR10_CLASSES];
+  return checkClassCount(file, readFileSync(file, "latin1").split(/\r?\n/).map((s) => s.trim()).filter((s) => s.length > 0));
 }
 
 /** Read the train (5 batches) or test split from the layout found under `root`. */
@@ -254,18 +307,28 @@ export function readCifar10(root: string, train: boolean, layout = findCifar10(r
   }
   const names = train ? TRAIN_BATCHES : TEST_BATCHES;
   const files = names.map((name) => join(layout.dir, layout.layout === "bin" ? `${name}.bin` : name));
-  const out = layout.layout === "bin" ? readBinSplit(files) : readPySplit(files);
-  return { data: out.data, targets: out.targets, classes: readClasses(layout), layout: layout.layout, dir: layout.dir };
+  if (layout.layout === "bin") {
+    const out = readBinSplit(files, binPerFile(layout.dir));
+    return { data: out.data, targets: out.targets, classes: readBinClasses(layout.dir), layout: "bin", dir: layout.dir };
+  }
+  const meta = readPyMeta(layout.dir);
+  const out = readPySplit(files, meta.perFile);
+  return { data: out.data, targets: out.targets, classes: meta.classes, layout: "py", dir: layout.dir };
 }
 
-/** Quick completeness check without decoding: all six batch files exist and have plausible sizes. */
+/**
+ * Quick completeness check without decoding: all six batch files exist and have plausible sizes (binary batches:
+ * the same whole number of records each; python batches are counted when read).
+ */
 export function checkCifar10Files(layout: CifarLayout): void {
+  const perFile = layout.layout === "bin" ? binPerFile(layout.dir) : null;
   for (const name of [...TRAIN_BATCHES, ...TEST_BATCHES]) {
     const file = join(layout.dir, layout.layout === "bin" ? `${name}.bin` : name);
     if (!existsSync(file)) fail(file, "is missing");
     const size = statSync(file).size;
-    if (layout.layout === "bin" && (size === 0 || size % BIN_RECORD !== 0)) {
-      fail(file, `size ${size} bytes is not a whole number of ${BIN_RECORD}-byte records`);
+    if (perFile) {
+      if (size === 0 || size % BIN_RECORD !== 0) fail(file, `size ${size} bytes is not a whole number of ${BIN_RECORD}-byte records`);
+      checkCount(file, size / BIN_RECORD, perFile);
     }
     if (layout.layout === "py" && size < RECORD) fail(file, `size ${size} bytes is too small for a batch`);
   }
