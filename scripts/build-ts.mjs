@@ -1,6 +1,7 @@
 // Compiles the TypeScript into dist/ (tsconfig.json).
 //   --if-stale  skip tsc when every .ts file is older than its .js (npm's `prepare`, which npm also runs when
 //               `npx kindling` links this checkout: a built checkout then starts at once instead of after tsc);
+//   --check     only say whether dist/ is stale (exit 1) or current (exit 0); compiles nothing;
 //   --prune     also delete dist/src outputs whose .ts source is gone, so that a packed tarball carries none.
 import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync, statSync, unlinkSync } from "node:fs";
@@ -40,6 +41,11 @@ function stale() {
   return null;
 }
 
+if (args.has("--check")) {
+  const why = stale();
+  console.log(why ? `stale: ${why}` : "current");
+  process.exit(why ? 1 : 0);
+}
 if (args.has("--if-stale")) {
   const why = stale();
   if (!why) process.exit(0);
