@@ -55,6 +55,15 @@ function dependencyClosure(): string[] {
   return [...found.keys()];
 }
 
+/** The first TypeScript block of README's "Add kindling to your project" section. */
+function readmeQuickStart(): string {
+  const readme = readFileSync(join(repo, "README.md"), "utf8");
+  const section = readme.slice(readme.indexOf("## Add kindling to your project"));
+  const m = /```ts\n([\s\S]*?)```/.exec(section);
+  assert.ok(m, "README.md has no TypeScript block under '## Add kindling to your project'");
+  return m[1]!;
+}
+
 describe("kindling installed from its tarballs", { skip: skip ?? false, timeout: 240_000 }, () => {
   let work = "";
   let project = "";
@@ -170,10 +179,11 @@ describe("kindling installed from its tarballs", { skip: skip ?? false, timeout:
       "console.log(JSON.stringify({ backend: info.backend, shape: loss.shape, opts, t: t.constructor.name }));",
     ].join("\n"));
     cpSync(join(repo, "examples", "cifar10_tutorial.ts"), join(project, "cifar10_tutorial.ts"));
+    writeFileSync(join(project, "quickstart.ts"), readmeQuickStart());
     const base = { strict: true, target: "ES2022", skipLibCheck: false, noUnusedLocals: false };
     writeFileSync(join(project, "tsconfig.json"), JSON.stringify({
       compilerOptions: { ...base, module: "node16", moduleResolution: "node16", outDir: "out", typeRoots: [join(repo, "node_modules", "@types")], types: ["node"] },
-      files: ["main.ts", "cifar10_tutorial.ts"],
+      files: ["main.ts", "cifar10_tutorial.ts", "quickstart.ts"],
     }));
     // A bundler-style project without @types/node: kindling's own types must not need it.
     writeFileSync(join(project, "tsconfig.bundler.json"), JSON.stringify({
@@ -201,6 +211,12 @@ describe("kindling installed from its tarballs", { skip: skip ?? false, timeout:
     assert.match(tut.stdout, /^Finished Training$/m);
     const acc = Number(/Accuracy of the network on the 10000 test images: (\d+) %/.exec(tut.stdout)?.[1]);
     assert.ok(acc >= 30, `accuracy ${acc} % should beat chance by far\n${tut.stdout}`);
+
+    // README's quick start, as printed there (it reads ./data).
+    cpSync(data, join(project, "data"), { recursive: true });
+    const quick = node(["out/quickstart.js"]);
+    assert.equal(quick.code, 0, quick.stderr);
+    assert.match(quick.stdout, /^Finished Training$/m);
   });
 
   it("`npx kindling train` and `npx kindling doctor` work from the dependency", () => {
