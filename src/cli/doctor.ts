@@ -58,7 +58,8 @@ export function formatDoctor(r: DoctorReport): string {
     lines.push(`  why      ${cpu.reason}`);
     if (cpu.howToGetNative) lines.push(`  fix      ${cpu.howToGetNative}`);
   }
-  const failed = cpu.attempts.filter((a) => a.error);
+  // With an addon loaded, a source build or platform package that simply is not there is no news.
+  const failed = cpu.attempts.filter((a) => a.error && !(cpu.addon && (a.error === "not built" || a.error === "package not installed")));
   if (failed.length) {
     lines.push("  tried    " + failed.map((a) => `${a.where}: ${a.error}`).join("\n           "));
   }
