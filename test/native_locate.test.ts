@@ -75,6 +75,15 @@ test("the no-native message says why and how to get the native backend", () => {
   assert.doesNotMatch(howToGetNative(broken), /npm install @kindling/, "reinstalling the same package would not help");
   assert.match(howToGetNative(broken), /--build-from-source/);
 
+  // A platform kindling publishes no package for (not in its optionalDependencies): only the source build helps.
+  const unpublished = report({ platformPackage: "@kindling/linux-riscv64-gnu", attempts: [
+    { source: "source-build", where: "/x/build/Release/kindling_cpu.node", error: "not built" },
+    { source: "prebuilt", where: "@kindling/linux-riscv64-gnu", error: "package not installed" },
+  ] });
+  assert.match(whyNotNative(unpublished), /^no source build, and kindling has no prebuilt addon for /);
+  assert.doesNotMatch(howToGetNative(unpublished), /npm install/);
+  assert.match(howToGetNative(unpublished), /--build-from-source/);
+
   assert.equal(whyNotNative(report({ disabled: "disabled by KINDLING_BACKEND=ref" })), "disabled by KINDLING_BACKEND=ref");
 });
 

@@ -61,10 +61,16 @@ export function platformPackageName(platform: string = process.platform, arch: s
   return `${PLATFORM_SCOPE}/${platform}-${arch}${suffix}`;
 }
 
-let own: { root: string; version: string | null } | null | undefined;
+interface OwnPackage {
+  root: string;
+  version: string | null;
+  /** The prebuilt platform packages kindling lists (its optionalDependencies): the platforms it publishes for. */
+  prebuilt: string[];
+}
+let own: OwnPackage | null | undefined;
 
-/** kindling's own folder and version: the nearest package.json named "kindling" above this file. */
-export function ownPackage(): { root: string; version: string | null } | null {
+/** kindling's own folder, version and platform packages: the nearest package.json named "kindling" above this file. */
+export function ownPackage(): OwnPackage | null {
   if (own !== undefined) return own;
   own = null;
   let dir = dirname(fileURLToPath(import.meta.url));
@@ -72,8 +78,11 @@ export function ownPackage(): { root: string; version: string | null } | null {
     const pj = join(dir, "package.json");
     if (existsSync(pj)) {
       try {
-        const { name, version } = JSON.parse(readFileSync(pj, "utf8")) as { name?: unknown; version?: unknown };
-        if (name === "kindling") return (own = { root: dir, version: typeof version === "string" ? version : null });
+        const m = JSON.parse(readFileSync(pj, "utf8")) as { name?: unknown; version?: unknown; optionalDependencies?: unknown };
+        if (m.name === "kindling") {
+          const prebuilt = Object.keys(typeof m.optionalDependencies === "object" && m.optionalDependencies ? m.optionalDependencies : {});
+          return (own = { root: dir, version: typeof m.version === "string" ? m.version : null, prebuilt });
+        }
       } catch {
         /* unreadable package.json: keep walking */
       }
@@ -158,9 +167,15 @@ export function whyNotNative(report: AddonLoadReport): string {
   if (report.disabled) return report.disabled;
   const failed = report.attempts.filter((a) => a.error && a.error !== "not built" && a.error !== "package not installed");
   if (failed.length) return failed.map((a) => `${a.where} failed to load: ${a.error}`).join("; ");
+  if (report.platformPackage && !isPublished(report.platformPackage)) {
+    return `no source build, and kindling has no prebuilt addon for ${platformLabel()}`;
+  }
   if (report.platformPackage) return `no source build, and the prebuilt package ${report.platformPackage} is not installed`;
   return "no source build";
 }
+
+const platformLabel = () => `${process.platform}-${process.arch}`;
+const isPublished = (name: string) => ownPackage()?.prebuilt.includes(name) ?? true;
 
 /** What to do about it: install the platform package, or build from source. */
 export function howToGetNative(report: AddonLoadReport): string {
@@ -169,10 +184,11 @@ export function howToGetNative(report: AddonLoadReport): string {
     "build it from source with `npm rebuild kindling --build-from-source` (needs a C++17 compiler, make and Python 3)";
   const pkg = report.platformPackage;
   const missing = report.attempts.some((a) => a.source === "prebuilt" && a.error === "package not installed");
+  if (pkg && missing && !isPublished(pkg)) return build;
   if (pkg && missing) {
     return (
       `install the prebuilt addon with \`npm install ${pkg}${version ? `@${version}` : ""}\` (an optional dependency ` +
-      `of kindling: it is left out by --omit=optional, or when no prebuilt exists for ${process.platform}-${process.arch}), or ${build}`
+      `of kindling that npm leaves out with --omit=optional), or ${build}`
     );
   }
   return build;
