@@ -40,7 +40,9 @@ function npm(args, cwd) {
 /** `npm pack --json` of a folder into `out`: { filename, size, unpackedSize, entryCount }. */
 function pack(dir, runScripts) {
   const json = npm(["pack", dir, "--json", "--pack-destination", out, ...(runScripts ? [] : ["--ignore-scripts"])], root);
-  const start = json.indexOf("[");
+  // Lifecycle scripts may print before npm's JSON, which starts with a line holding only "[".
+  const start = json.search(/^\[$/m);
+  if (start < 0) fail(`npm pack printed no JSON:\n${json}`);
   return JSON.parse(json.slice(start))[0];
 }
 

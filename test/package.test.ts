@@ -149,8 +149,11 @@ describe("kindling installed from its tarballs", { skip: skip ?? false, timeout:
       "const y = torch.tensor([[1, 2], [3, 4]]).matmul(torch.ones(2, 1)).sum().item();",
       "console.log(JSON.stringify({ y, info: torch.backends.cpu.info(), normalize: typeof transforms.Normalize }));",
     ].join("\n"));
+    const installed = () => ["kindling", "@kindling"].flatMap((d) => readdirSync(join(project, "node_modules", d), { recursive: true }).map(String)).sort();
+    const before = installed();
     const r = node(["check.mjs"]);
     assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(installed(), before, "importing kindling must not write into node_modules");
     const out = JSON.parse(r.stdout) as { y: number; normalize: string; info: { backend: string; addon: { source: string; package: string; file: string } | null } };
     assert.equal(out.y, 10);
     assert.equal(out.normalize, "function");
