@@ -4,6 +4,7 @@
 import type { Specs } from "./args.js";
 import { backends, type CpuBackendInfo, type LibraryProbe, type SystemLibraries } from "../backends_api.js";
 import { kindlingVersion } from "../io/checkpoint.js";
+import * as cuda from "../backend/cuda.js";
 
 export const DOCTOR_SPECS: Specs = {
   json: { kind: "bool", help: "the report as JSON on stdout" },
@@ -14,7 +15,8 @@ export interface DoctorReport {
   node: string;
   platform: string;
   cpu: CpuBackendInfo;
-  cuda: { available: false; reason: string };
+  /** torch.cuda as kindling sees it, and why it is unavailable. */
+  cuda: { available: boolean; devices: number; reason: string | null };
   libraries: SystemLibraries;
 }
 
@@ -33,14 +35,23 @@ function libLine(p: LibraryProbe): string {
   return `  ${label} ${p.path ? `found: ${p.path}${via}` : `not found: ${p.reason}`}`;
 }
 
+function cudaReport(libs: SystemLibraries): DoctorReport["cuda"] {
+  if (cuda.isAvailable()) return { available: true, devices: cuda.deviceCount(), reason: null };
+  const why = ["torch.cuda.isAvailable() is false"];
+  if (!libs.cuda.path) why.push(`${libs.cuda.files.join(", ")} not found`);
+  if (process.platform === "linux" && !libs.nvidiaDriver) why.push("no NVIDIA kernel driver loaded");
+  return { available: false, devices: 0, reason: why.join("; ") };
+}
+
 export function doctorReport(): DoctorReport {
+  const libraries = backends.systemLibraries();
   return {
     kindling: kindlingVersion(),
     node: process.version,
     platform: platformLine(),
     cpu: backends.cpu.info(),
-    cuda: { available: false, reason: "kindling has no CUDA backend yet; `cuda` devices are refused with a clear error" },
-    libraries: backends.systemLibraries(),
+    cuda: cudaReport(libraries),
+    libraries,
   };
 }
 
@@ -64,7 +75,7 @@ export function formatDoctor(r: DoctorReport): string {
     lines.push("  tried    " + failed.map((a) => `${a.where}: ${a.error}`).join("\n           "));
   }
   lines.push("");
-  lines.push(`CUDA backend: not available (${r.cuda.reason})`);
+  lines.push(r.cuda.available ? `CUDA: ${r.cuda.devices} device(s)` : `CUDA: not available (${r.cuda.reason})`);
   lines.push(`  CUDA fatbin   ${cpu.addon?.cudaFatbin ?? (cpu.addon?.source === "prebuilt" ? `none in ${cpu.addon.package} (built without CUDA kernels)` : "none (only prebuilt platform packages carry one)")}`);
   lines.push(`  NVIDIA driver ${r.libraries.nvidiaDriver ?? (process.platform === "linux" ? "not loaded (no /proc/driver/nvidia/version)" : "n/a")}`);
   lines.push("");
