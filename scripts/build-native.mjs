@@ -34,10 +34,17 @@ function usablePrebuilt() {
   let manifestFile;
   try {
     manifestFile = createRequire(join(root, "package.json")).resolve(`${name}/package.json`);
-  } catch {
+  } catch (e) {
+    if (e.code !== "MODULE_NOT_FOUND") say(`${name} is unusable (${e.message.split("\n")[0]}): not using it`);
     return null;
   }
-  const manifest = JSON.parse(readFileSync(manifestFile, "utf8"));
+  let manifest;
+  try {
+    manifest = JSON.parse(readFileSync(manifestFile, "utf8"));
+  } catch (e) {
+    say(`${manifestFile} is unreadable (${e.message}): not using ${name}`);
+    return null;
+  }
   const own = JSON.parse(readFileSync(join(root, "package.json"), "utf8")).version;
   if (manifest.version !== own) {
     say(`${name}@${manifest.version} does not match kindling ${own}: not using it`);
@@ -92,31 +99,41 @@ function findCompiler() {
   return ["c++", "g++", "clang++"].map(onPath).find(Boolean) ?? null;
 }
 
-if (!fromSource) {
-  const prebuilt = usablePrebuilt();
-  if (prebuilt) {
-    say(`using the prebuilt native addon from ${prebuilt}`);
-    process.exit(0);
+/** Decides, says and (unless --dry-run) builds; returns when done. */
+function main() {
+  if (!fromSource) {
+    const prebuilt = usablePrebuilt();
+    if (prebuilt) {
+      say(`using the prebuilt native addon from ${prebuilt}`);
+      return;
+    }
+    if (sourceBuildIsCurrent()) {
+      say("the native addon in build/Release is up to date");
+      return;
+    }
   }
-  if (sourceBuildIsCurrent()) {
-    say("the native addon in build/Release is up to date");
-    process.exit(0);
+
+  const gyp = findNodeGyp();
+  const compiler = findCompiler();
+  if (!gyp || !compiler) {
+    say(`cannot build the native addon from source (${!gyp ? "node-gyp not found" : `no C++ compiler found (looked for ${process.env.CXX ? `CXX=${process.env.CXX}` : "c++, g++, clang++ on PATH"})`}); ${HOW_ELSE}.`);
+    return;
   }
+  const gypArgs = [gyp, "rebuild", "--release", "-j", "max"];
+  if (!process.env.npm_config_nodedir && existsSync("/usr/include/node/node_api.h")) gypArgs.push("--nodedir=/usr");
+  if (dryRun) {
+    say(`would build the native addon from source with ${compiler}: node ${gypArgs.join(" ")}`);
+    return;
+  }
+  say(`building the native addon from source with ${compiler} (about a minute)`);
+  const r = spawnSync(process.execPath, gypArgs, { cwd: root, stdio: "inherit" });
+  if (r.status !== 0) say(`building the native addon failed; ${HOW_ELSE}.`);
 }
 
-const gyp = findNodeGyp();
-const compiler = findCompiler();
-if (!gyp || !compiler) {
-  say(`cannot build the native addon from source (${!gyp ? "node-gyp not found" : `no C++ compiler found (looked for ${process.env.CXX ? `CXX=${process.env.CXX}` : "c++, g++, clang++ on PATH"})`}); ${HOW_ELSE}.`);
-  process.exit(0);
+try {
+  main();
+} catch (e) {
+  // An install script must not fail `npm install`: kindling still runs without the addon.
+  say(`the install script failed (${e instanceof Error ? e.message : e}); ${HOW_ELSE}.`);
 }
-const gypArgs = [gyp, "rebuild", "--release", "-j", "max"];
-if (!process.env.npm_config_nodedir && existsSync("/usr/include/node/node_api.h")) gypArgs.push("--nodedir=/usr");
-if (dryRun) {
-  say(`would build the native addon from source with ${compiler}: node ${gypArgs.join(" ")}`);
-  process.exit(0);
-}
-say(`building the native addon from source with ${compiler} (about a minute)`);
-const r = spawnSync(process.execPath, gypArgs, { cwd: root, stdio: "inherit" });
-if (r.status !== 0) say(`building the native addon failed; ${HOW_ELSE}.`);
 process.exit(0);

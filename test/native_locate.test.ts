@@ -199,6 +199,17 @@ test("the install script builds only when the source build is older than native/
     assert.match(run([]), builds);
     assert.match(run([], { CXX: join(root, "no-such-c++") }), /no C\+\+ compiler found \(looked for CXX=.*reference backend/);
     assert.match(run([], { KINDLING_SKIP_NATIVE: "1" }), /KINDLING_SKIP_NATIVE=1/);
+
+    // Nothing here may fail `npm install`: a broken platform package is passed over, anything else is reported.
+    const platformDir = join(root, "node_modules", ...platformPackageName().split("/"));
+    mkdirSync(platformDir, { recursive: true });
+    writeFileSync(join(platformDir, "package.json"), "{ not json");
+    at(join(root, "native", "cpu", "k.cc"), 1000);
+    assert.match(run([]), /@kindling\/\S+ is unusable .*not using it[\s\S]*the native addon in build\/Release is up to date/);
+    rmSync(join(root, "native"), { recursive: true });
+    const broken = spawnSync(process.execPath, [join(root, "scripts", "build-native.mjs"), "--dry-run"], { encoding: "utf8" });
+    assert.equal(broken.status, 0);
+    assert.match(broken.stdout, /the install script failed \(ENOENT.*reference backend/);
   } finally {
     rmSync(root, { recursive: true, force: true });
   }

@@ -247,7 +247,7 @@ describe("kindling installed from its tarballs", { skip: skip ?? false, timeout:
     assert.match(r.stdout, new RegExp(`using the prebuilt native addon from ${PLATFORM_PKG}@${own.version}`));
   });
 
-  it("refuses a platform package of another version, with the reason", () => {
+  it("refuses a platform package of another version or with a broken package.json, with the reason", () => {
     const manifest = join(project, "node_modules", "@kindling", "linux-x64-gnu", "package.json");
     const original = readFileSync(manifest, "utf8");
     try {
@@ -257,6 +257,12 @@ describe("kindling installed from its tarballs", { skip: skip ?? false, timeout:
       const info = (JSON.parse(r.stdout) as { info: { backend: string; reason: string } }).info;
       assert.equal(info.backend, "ref");
       assert.match(info.reason, new RegExp(`version 0\\.0\\.1 does not match kindling ${own.version.replace(/\./g, "\\.")}`));
+
+      writeFileSync(manifest, "{ not json");
+      const broken = node(["check.mjs"]);
+      assert.equal(broken.code, 0, broken.stderr);
+      const why = (JSON.parse(broken.stdout) as { info: { backend: string; reason: string } }).info;
+      assert.deepEqual([why.backend, /^@kindling\/linux-x64-gnu failed to load: unusable: /.test(why.reason)], ["ref", true], why.reason);
     } finally {
       writeFileSync(manifest, original);
     }

@@ -135,8 +135,9 @@ export function locateAddon<T>(load: (file: string) => T): { value: T | null; re
   let manifestFile: string;
   try {
     manifestFile = createRequire(join(root, "package.json")).resolve(`${name}/package.json`);
-  } catch {
-    report.attempts.push({ source: "prebuilt", where: name, error: "package not installed" });
+  } catch (e) {
+    const missing = (e as { code?: unknown }).code === "MODULE_NOT_FOUND";
+    report.attempts.push({ source: "prebuilt", where: name, error: missing ? "package not installed" : `unusable: ${message(e).split("\n")[0]}` });
     return { value: null, report };
   }
   let manifest: PlatformManifest;
