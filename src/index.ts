@@ -14,7 +14,8 @@ export { noGrad, enableGrad, isGradEnabled, setGradEnabled } from "./autograd/gr
 export * from "./functions.js";
 export * as autograd from "./autograd/index.js";
 export * as cuda from "./backend/cuda.js";
-export * as backends from "./backend/public.js";
+export { backends } from "./backends_api.js";
+export type { CpuBackendInfo, NativeAddonInfo, SystemLibraries, LibraryProbe } from "./backends_api.js";
 export { device } from "./backend/public.js";
 export * as nn from "./nn/index.js";
 export * as optim from "./optim/index.js";

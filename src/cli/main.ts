@@ -1,8 +1,9 @@
-// The `kindling` command: train | eval | predict.
+// The `kindling` command: train | eval | predict | doctor.
 
 import "../index.js"; // registers the backends
 
 import { helpText, parseArgs, UsageError, type Specs } from "./args.js";
+import { DOCTOR_SPECS, doctorCommand } from "./doctor.js";
 import { EVAL_SPECS, evalCommand } from "./eval.js";
 import { PREDICT_SPECS, predictCommand } from "./predict.js";
 import { describeFailure, EXIT, EXIT_CODES_HELP } from "./failures.js";
@@ -27,6 +28,12 @@ const COMMANDS: Record<string, { specs: Specs; usage: string; description: strin
     usage: "kindling predict --checkpoint PATH IMAGE... [options]",
     description: "Top classes with probabilities for each image (PNG or JPEG of any size, resized to 32x32).",
   },
+  doctor: {
+    specs: DOCTOR_SPECS,
+    usage: "kindling doctor [--json]",
+    description: "Which native addon kindling loaded (file, prebuilt package or source build, ISA) or why none did and\n" +
+      "how to get it, and whether the CUDA driver, cuBLAS, cuDNN, NCCL and MPI libraries were found on this machine.",
+  },
 };
 
 const MAIN_HELP = `Usage: kindling <command> [options]
@@ -35,6 +42,7 @@ Commands:
   train     train the CIFAR-10 tutorial network (try: kindling train --dataset synthetic)
   eval      evaluate a checkpoint on the test set
   predict   classify image files with a checkpoint
+  doctor    which native addon is in use, and which GPU / MPI libraries were found
 
 Run 'kindling <command> --help' for the options of a command.
 
@@ -71,6 +79,9 @@ export async function main(argv: readonly string[]): Promise<number> {
     } else if (cmd === "eval") {
       if (positionals.length) throw new UsageError(`kindling eval: unexpected argument '${positionals[0]}'`);
       result = await evalCommand(opts);
+    } else if (cmd === "doctor") {
+      if (positionals.length) throw new UsageError(`kindling doctor: unexpected argument '${positionals[0]}'`);
+      result = doctorCommand(opts);
     } else {
       result = await predictCommand(opts, positionals);
     }

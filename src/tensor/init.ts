@@ -2,7 +2,8 @@
 // loads, which then becomes what "cpu" runs. KINDLING_BACKEND=ref keeps the reference kernels.
 import { registerCpuBackend, registerReference, useCpuBackend } from "../backend/registry.js";
 import { nativeBackend } from "../backends/cpu/index.js";
-import { addonLoadError, loadAddon } from "../backends/cpu/addon.js";
+import { addonLoadReport, loadAddon } from "../backends/cpu/addon.js";
+import { warnNoNative } from "../backends/cpu/locate.js";
 import { refKernels } from "../backends/ref/index.js";
 
 registerReference(refKernels);
@@ -11,12 +12,8 @@ const addon = loadAddon();
 if (addon) {
   registerCpuBackend(nativeBackend(addon));
   useCpuBackend("native");
-} else if (process.env.KINDLING_BACKEND !== "ref") {
-  process.emitWarning(
-    `kindling is running without native kernels (${addonLoadError()}); the pure-TypeScript reference backend is ` +
-      "correct but much slower. Rebuild with `npm rebuild kindling` (needs a C++ compiler).",
-    { code: "KINDLING_NO_NATIVE" },
-  );
+} else {
+  warnNoNative(addonLoadReport()!);
 }
 
 /** torch.setNumThreads / getNumThreads: the native thread pool's size (1 without the addon). */

@@ -1,10 +1,8 @@
-// Typed loader for the native CPU kernel addon (build/Release/kindling_cpu.node).
+// Typed loader for the native CPU kernel addon (found by ./locate.ts: a source build or the prebuilt package).
 // Never throws: a missing or broken addon yields null, and the reason is kept in addonLoadError().
 // Imports nothing from other kindling folders.
 import { createRequire } from "node:module";
-import { existsSync, readFileSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { locateAddon, whyNotNative, type AddonLoadReport } from "./locate.js";
 
 type F32 = Float32Array;
 type I32 = Int32Array;
@@ -121,53 +119,26 @@ export interface NativeAddon {
 let cached: NativeAddon | null | undefined;
 let loadError: string | null = null;
 
-function packageRoot(): string | null {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 8; i++) {
-    const pj = join(dir, "package.json");
-    if (existsSync(pj)) {
-      try {
-        const name = (JSON.parse(readFileSync(pj, "utf8")) as { name?: unknown }).name;
-        if (name === "kindling") return dir;
-      } catch {
-        /* unreadable package.json: keep walking */
-      }
-    }
-    const up = dirname(dir);
-    if (up === dir) break;
-    dir = up;
-  }
-  return null;
-}
+let loadReport: AddonLoadReport | null = null;
 
 /** Loads the addon once; null when it is missing, fails to load, or KINDLING_BACKEND=ref. */
 export function loadAddon(): NativeAddon | null {
   if (cached !== undefined) return cached;
-  cached = null;
-  try {
-    if (process.env.KINDLING_BACKEND === "ref") {
-      loadError = "disabled by KINDLING_BACKEND=ref";
-      return null;
-    }
-    const root = packageRoot() ?? join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..", "..");
-    const file = join(root, "build", "Release", "kindling_cpu.node");
-    if (!existsSync(file)) {
-      loadError = `native addon not built (${file} is missing; run \`node scripts/build-native.mjs\`)`;
-      return null;
-    }
-    const req = createRequire(import.meta.url);
+  const req = createRequire(import.meta.url);
+  const { value, report } = locateAddon((file) => {
     const mod = req(file) as NativeAddon;
-    if (typeof mod?.gemm !== "function" || typeof mod.isa !== "function") {
-      loadError = `${file} does not export the kindling kernel table`;
-      return null;
-    }
-    cached = mod;
-    loadError = null;
-  } catch (e) {
-    loadError = e instanceof Error ? e.message : String(e);
-    cached = null;
-  }
+    if (typeof mod?.gemm !== "function" || typeof mod.isa !== "function") throw new Error(`${file} does not export the kindling kernel table`);
+    return mod;
+  });
+  cached = value;
+  loadReport = report;
+  loadError = value ? null : whyNotNative(report);
   return cached;
+}
+
+/** Which addon file loaded, from where, and what else was tried (null before the first loadAddon()). */
+export function addonLoadReport(): AddonLoadReport | null {
+  return loadReport;
 }
 
 /** Why the last loadAddon() returned null (null if it loaded or was never tried). */

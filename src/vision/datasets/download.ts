@@ -10,6 +10,12 @@ export class DownloadError extends Error {
   override name = "DownloadError";
 }
 
+/** Where download progress goes: process.stderr, or anything with a write method (a TTY gets a redrawn bar). */
+export interface ProgressStream {
+  write(chunk: string): unknown;
+  isTTY?: boolean;
+}
+
 export interface DownloadOptions {
   url: string;
   dest: string;
@@ -20,7 +26,7 @@ export interface DownloadOptions {
   /** How many times an interrupted transfer is resumed (default 3). */
   retries?: number;
   /** Where progress goes (default process.stderr). A TTY gets a redrawn bar, anything else plain lines. */
-  progressStream?: NodeJS.WritableStream & { isTTY?: boolean };
+  progressStream?: ProgressStream;
   /** Injectable for tests. */
   fetch?: typeof fetch;
 }
@@ -46,7 +52,7 @@ class Progress {
   private readonly startBytes: number;
 
   constructor(
-    private readonly stream: (NodeJS.WritableStream & { isTTY?: boolean }) | null,
+    private readonly stream: ProgressStream | null,
     private readonly total: number | undefined,
     private done: number,
   ) {
