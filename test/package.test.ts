@@ -214,7 +214,7 @@ describe("kindling installed from its tarballs", { skip: skip ?? false, timeout:
 
     // The tutorial as a user would copy it: 500 images, batch 4, 3 epochs = 375 steps.
     const data = join(work, "data");
-    writeEasyCifar(data, 100, 200);
+    writeEasyCifar(data, 100);
     const tut = node(["out/cifar10_tutorial.js"], { KINDLING_DATA: data, TUTORIAL_EPOCHS: "3", TUTORIAL_LOG_EVERY: "25", TUTORIAL_OUT: work });
     assert.equal(tut.code, 0, tut.stderr);
     const losses = [...tut.stdout.matchAll(/^\[\d, +\d+\] loss: (\d+\.\d{3})$/gm)].map((m) => Number(m[1]));

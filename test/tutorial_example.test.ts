@@ -17,7 +17,7 @@ const example = join(here, "..", "examples", "cifar10_tutorial.js");
 test("the tutorial example trains: loss falls and accuracy beats chance", { timeout: 300_000 }, async () => {
   const root = mkdtempSync(join(tmpdir(), "kindling-tutorial-"));
   try {
-    writeEasyCifar(root, 100, 100);
+    writeEasyCifar(root, 100);
     const { stdout } = await run(process.execPath, [example], {
       env: { ...process.env, KINDLING_DATA: root, TUTORIAL_EPOCHS: "3", TUTORIAL_LOG_EVERY: "25", TUTORIAL_OUT: root },
       maxBuffer: 1 << 24,

@@ -3,8 +3,11 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
-/** Records whose class decides a colour and a stripe direction, with per-pixel noise: learnable in a few hundred steps. */
-export function writeEasyCifar(root: string, perBatch: number, testCount: number): void {
+/**
+ * Records whose class decides a colour and a stripe direction, with per-pixel noise: learnable in a few hundred steps.
+ * Every file, test_batch included, holds perBatch records: the reader checks that the six files agree.
+ */
+export function writeEasyCifar(root: string, perBatch: number): void {
   const dir = join(root, "cifar-10-batches-bin");
   mkdirSync(dir, { recursive: true });
   let seed = 7;
@@ -26,6 +29,6 @@ export function writeEasyCifar(root: string, perBatch: number, testCount: number
     return buf;
   };
   for (let b = 1; b <= 5; b++) writeFileSync(join(dir, `data_batch_${b}.bin`), records(perBatch));
-  writeFileSync(join(dir, "test_batch.bin"), records(testCount));
+  writeFileSync(join(dir, "test_batch.bin"), records(perBatch));
   writeFileSync(join(dir, "batches.meta.txt"), "airplane\nautomobile\nbird\ncat\ndeer\ndog\nfrog\nhorse\nship\ntruck\n");
 }
