@@ -2,6 +2,7 @@
 // (when the addon is built), meta (for tests that assert shapes, dtypes and errors, not values), and cuda when a
 // CUDA backend exists. `forEachDevice` registers one node:test test per device.
 import test from "node:test";
+import assert from "node:assert/strict";
 import * as torch from "kindling";
 
 export interface TestDevice {
@@ -49,4 +50,13 @@ export function forEachDevice(name: string, body: (d: TestDevice) => void | Prom
       }
     });
   }
+}
+
+/**
+ * Values where the device has them; on meta, the same numel and the device (what a value-free device can promise).
+ */
+export function assertValues(d: TestDevice, t: torch.Tensor, want: readonly number[], msg?: string): void {
+  assert.equal(t.device, d.device, `${msg ?? "tensor"}: device`);
+  if (d.hasData) assert.deepEqual(Array.from(t.toTypedArray(), Number), [...want], msg);
+  else assert.equal(t.numel(), want.length, `${msg ?? "tensor"}: numel`);
 }
