@@ -236,6 +236,18 @@ test("meta: the airbench-shaped net trains at batch 128 (BatchNorm, GELU, Adam)"
   trainOnMeta(airbenchNet(), [128, 3, 32, 32], 10, (ps) => new optim.AdamW(ps, { lr: 1e-3 }));
 });
 
+test("release(): a released cpu storage goes back to the pool and refuses later reads instead of showing reused memory", () => {
+  const t = torch.ones([256]).add(1);
+  assert.equal(t.storage.recyclable, true);
+  t.storage.release();
+  assert.equal(t.storage.size, 0);
+  for (const f of [() => t.dataSync(), () => t.toTypedArray(), () => t.tolist(), () => t.at(0).item()]) assert.throws(f, /released/);
+  // The next allocation of that size may reuse the memory: the released tensor must not see it.
+  const u = torch.full([256], 7);
+  assert.equal(u.dataSync()[0], 7);
+  assert.throws(() => t.at(0).item(), /released/);
+});
+
 test("memoryStats: meta counts what its tensors would take and holds nothing; cpu counts what it hands out", () => {
   const m0 = torch.backends.memoryStats("meta").allocatedBytes;
   torch.zeros([1000], { device: "meta" });

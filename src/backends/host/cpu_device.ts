@@ -50,11 +50,11 @@ class CpuDevice implements DeviceBackend {
     return new HostStorage(values, dtype, this);
   }
   hostView(storage: Storage, offset: number, n: number): TypedArray {
-    const d = (storage as HostStorage).data;
+    const d = live(storage, offset, n);
     return offset === 0 && n === d.length ? d : d.subarray(offset, offset + n);
   }
   download(storage: Storage, offset: number, n: number): TypedArray {
-    return (storage as HostStorage).data.slice(offset, offset + n);
+    return live(storage, offset, n).slice(offset, offset + n);
   }
   downloadAsync(storage: Storage, offset: number, n: number): Promise<TypedArray> {
     return Promise.resolve(this.download(storage, offset, n));
@@ -72,6 +72,18 @@ class CpuDevice implements DeviceBackend {
     if (inUse > this.peak) this.peak = inUse;
     return { inUseBytes: inUse, peakBytes: this.peak, allocatedBytes: this.allocated };
   }
+}
+
+/** The array behind a storage, refusing a range it no longer holds (a released storage holds nothing). */
+function live(storage: Storage, offset: number, n: number): TypedArray {
+  const d = (storage as HostStorage).data;
+  if (offset + n > d.length) {
+    throw new Error(
+      `this tensor's memory was released (Storage.release()), so its ${n} value(s) are gone; keep the tensor alive, ` +
+        "or clone() it before releasing",
+    );
+  }
+  return d;
 }
 
 let device: CpuDevice | null = null;
