@@ -38,8 +38,8 @@ export function toTypedArray(t: Tensor): TypedArray {
 }
 
 /** Host memory itself when the device is the host and t is dense (zero-copy); a copy otherwise. */
-export function dataSync(t: Tensor): TypedArray {
-  const c = dense("dataSync", t);
+export function dataSync(t: Tensor, what = "dataSync"): TypedArray {
+  const c = dense(what, t);
   const dev = c.storage.device;
   const n = numelOf(c.shape);
   return dev.hostView ? dev.hostView(c.storage, c.offset, n) : dev.download(c.storage, c.offset, n);
@@ -60,7 +60,7 @@ export function dataAsync(t: Tensor): Promise<TypedArray> {
 type Nested = number | boolean | Nested[];
 
 export function tolist(t: Tensor): Nested {
-  const flat = dataSync(t);
+  const flat = dataSync(t, "tolist");
   const isBool = t.dtype === "bool";
   let pos = 0;
   const build = (d: number): Nested => {
