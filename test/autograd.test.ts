@@ -165,37 +165,37 @@ test("diamond graph: a tensor used twice gets both contributions", () => {
   assert.equal(values(y.grad!)[0], 27 + 6);
 });
 
-test("grads of different leaves are not aliased", () => {
-  const a = leaf([1, 2]);
-  const b = leaf([3, 4]);
+forEachDevice("grads of different leaves are not aliased", (d) => {
+  const a = leafOn(d, [1, 2]);
+  const b = leafOn(d, [3, 4]);
   const c = a.add(b);
   c.backward(ones(c));
   torch.noGrad(() => a.grad!.add_(5));
-  assert.deepEqual(values(b.grad!), [1, 1], "b.grad independent of a.grad");
-  assert.deepEqual(values(a.grad!), [6, 6]);
+  assertValues(d, b.grad!, [1, 1], "b.grad independent of a.grad");
+  assertValues(d, a.grad!, [6, 6]);
 
-  const x = leaf([1, 2]);
-  const g = torch.tensor([10, 20], { dtype: f64 });
+  const x = leafOn(d, [1, 2]);
+  const g = torch.tensor([10, 20], { dtype: f64, device: d.device });
   x.mul(1).backward(g);
   torch.noGrad(() => x.grad!.mul_(0));
-  assert.deepEqual(values(g), [10, 20], "the caller's gradient tensor is not .grad's storage");
+  assertValues(d, g, [10, 20], "the caller's gradient tensor is not .grad's storage");
 
-  const y = leaf([1, 2]);
+  const y = leafOn(d, [1, 2]);
   const z = y.add(y); // the same g reaches y twice
   z.backward(ones(z));
-  assert.deepEqual(values(y.grad!), [2, 2]);
+  assertValues(d, y.grad!, [2, 2]);
 
-  const p = leaf([1]);
-  const q = leaf([2]);
+  const p = leafOn(d, [1]);
+  const q = leafOn(d, [2]);
   const s = p.add(q);
   s.backward(ones(s));
   s.detach();
   const r = p.add(q);
   r.backward(ones(r)); // second pass accumulates in place: must not leak into the other leaf
-  assert.deepEqual(values(p.grad!), [2]);
-  assert.deepEqual(values(q.grad!), [2]);
+  assertValues(d, p.grad!, [2]);
+  assertValues(d, q.grad!, [2]);
   torch.noGrad(() => p.grad!.add_(100));
-  assert.deepEqual(values(q.grad!), [2]);
+  assertValues(d, q.grad!, [2]);
 });
 
 test("gradients through views, slices and indexing", () => {
@@ -260,48 +260,48 @@ test("createGraph: d²/dx² of x³ is 6x", () => {
   assert.ok(Math.abs(values(u.grad!)[0] - 3) < 1e-12);
 });
 
-test("retainGrad keeps .grad on a non-leaf", () => {
-  const x = leaf([1, 2]);
+forEachDevice("retainGrad keeps .grad on a non-leaf", (d) => {
+  const x = leafOn(d, [1, 2]);
   const y = x.mul(2);
   y.retainGrad();
   const z = y.mul(y);
   z.backward(ones(z));
   assert.ok(y.grad, "y.grad is populated");
-  assert.deepEqual(values(y.grad!), [4, 8]);
+  assertValues(d, y.grad!, [4, 8]);
 });
 
-test("sum().backward() on a 1-D leaf", () => {
-  const x = leaf([1, 2]);
+forEachDevice("sum().backward() on a 1-D leaf", (d) => {
+  const x = leafOn(d, [1, 2]);
   x.mul(x).sum().backward();
-  assert.deepEqual(values(x.grad!), [2, 4]);
+  assertValues(d, x.grad!, [2, 4]);
 });
 
-test("grad dtype and shape follow the leaf; int inputs get no grad", () => {
-  const x = torch.tensor([1, 2], { requiresGrad: true });
-  const i = torch.tensor([3, 4], { dtype: torch.int32 });
+forEachDevice("grad dtype and shape follow the leaf; int inputs get no grad", (d) => {
+  const x = torch.tensor([1, 2], { requiresGrad: true, device: d.device });
+  const i = torch.tensor([3, 4], { dtype: torch.int32, device: d.device });
   const y = x.mul(i);
   assert.equal(y.dtype, "float32");
-  y.backward(torch.ones([2]));
+  y.backward(torch.ones([2], { device: d.device }));
   assert.equal(x.grad!.dtype, "float32");
-  assert.deepEqual(values(x.grad!), [3, 4]);
+  assertValues(d, x.grad!, [3, 4]);
   assert.equal(i.grad, null);
   const c = x.to(torch.float64);
-  c.backward(torch.ones([2], { dtype: f64 }));
+  c.backward(torch.ones([2], { dtype: f64, device: d.device }));
   assert.equal(x.grad!.dtype, "float32");
-  assert.deepEqual(values(x.grad!), [4, 5]);
+  assertValues(d, x.grad!, [4, 5]);
 });
 
-test("a branch that does not depend on a leaf leaves its .grad null", () => {
-  const x = leaf([1, 2]);
-  const w = leaf([3, 4]);
+forEachDevice("a branch that does not depend on a leaf leaves its .grad null", (d) => {
+  const x = leafOn(d, [1, 2]);
+  const w = leafOn(d, [3, 4]);
   const y = x.mul(2);
   y.backward(ones(y));
   assert.equal(w.grad, null);
-  const m = torch.tensor([true, false]);
+  const m = torch.tensor([true, false], { device: d.device });
   const z = torch.where(m, x, w);
   z.backward(ones(z));
-  assert.deepEqual(values(x.grad!), [3, 2]);
-  assert.deepEqual(values(w.grad!), [0, 1]);
+  assertValues(d, x.grad!, [3, 2]);
+  assertValues(d, w.grad!, [0, 1]);
 });
 
 test("createGraph through ops whose backward is a kernel is refused, not silently first-order", () => {
