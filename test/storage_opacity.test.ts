@@ -63,6 +63,17 @@ test("the op table (src/ops/) imports nothing of the tensor or autograd layers, 
   assert.deepEqual(bad, []);
 });
 
+test("the device contract (src/backend/) imports only core and ops: devices plug in below it, tensors build above it", () => {
+  const bad: string[] = [];
+  for (const f of files.filter((x) => x.path.startsWith("src/backend/"))) {
+    for (const m of f.text.matchAll(/from\s+["']([^"']+)["']/g)) {
+      const spec = m[1]!;
+      if (spec.startsWith(".") && !/^\.\.\/(core|ops)\/|^\.\/[a-z_]+\.js$/.test(spec)) bad.push(`${f.path} imports ${spec}`);
+    }
+  }
+  assert.deepEqual(bad, []);
+});
+
 test("the tensor's Storage type has no bytes to read", () => {
   const s = torch.zeros([2]).storage;
   // @ts-expect-error Storage is opaque above src/backends/: there is no `data` to read (a compile error if added).

@@ -17,11 +17,11 @@ export function resolveDevice(device: TensorOptions["device"]): DeviceBackend {
 }
 
 /**
- * A contiguous tensor holding host values on a device: the values are uploaded once, except on a host device
- * given an array nobody else holds (`owned`), which takes it as it is.
+ * A contiguous tensor holding host values on a device: uploaded once, or, on a host device when `adopt` is true,
+ * kept as the very array (fromTypedArray's zero-copy contract, and arrays the caller just built).
  */
-export function fromHost(data: TypedArray, shape: readonly number[], dtype: DType, device: DeviceBackend, owned = true): Tensor {
-  const storage = owned && device.adopt ? device.adopt(data, dtype) : device.upload(data, dtype);
+export function fromHost(data: TypedArray, shape: readonly number[], dtype: DType, device: DeviceBackend, adopt = true): Tensor {
+  const storage = adopt && device.adopt ? device.adopt(data, dtype) : device.upload(data, dtype);
   return new Tensor(storage, shape.slice(), contiguousStrides(shape), 0);
 }
 
