@@ -1,6 +1,6 @@
-// torch.backends: the device/backend selection of backend/public.ts, plus the reports that need the native
+// torch.backends: the device/backend selection of backends/public.ts, plus the reports that need the native
 // addon's loader and the library probe (layers above backend/, so they are joined here, not in backend/).
-import * as base from "./backend/public.js";
+import * as base from "./backends/public.js";
 import { cpuBackendInfo } from "./backends/cpu/info.js";
 import { probeSystemLibraries } from "./backends/system_libs.js";
 

@@ -1,5 +1,5 @@
 // `import * as torch from "kindling"`: tensors and their functions at the top, nn / optim / utils as namespaces.
-export { setNumThreads, getNumThreads } from "./tensor/init.js";
+export { setNumThreads, getNumThreads, nativeIsa } from "./backends/host/cpu_device.js";
 
 export * from "./core/dtype.js";
 export { Tensor } from "./tensor/tensor.js";
@@ -13,10 +13,11 @@ export { Generator, manualSeed, initialSeed, getRngState, setRngState, defaultGe
 export { noGrad, enableGrad, isGradEnabled, setGradEnabled } from "./autograd/grad_mode.js";
 export * from "./functions.js";
 export * as autograd from "./autograd/index.js";
-export * as cuda from "./backend/cuda.js";
+export * as cuda from "./backends/cuda.js";
 export { backends } from "./backends_api.js";
 export type { CpuBackendInfo, NativeAddonInfo, SystemLibraries, LibraryProbe } from "./backends_api.js";
-export { device } from "./backend/public.js";
+export { device } from "./backends/public.js";
+export type { MemoryStats } from "./backend/device.js";
 export * as nn from "./nn/index.js";
 export * as optim from "./optim/index.js";
 export * as utils from "./utils/index.js";

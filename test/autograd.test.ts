@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import * as torch from "kindling";
 import { values } from "./helpers/compare.js";
 import { BUG_RESHAPE_0D } from "./helpers/op_cases.js";
+import { assertValues, forEachDevice, type TestDevice } from "./helpers/devices.js";
 
 type Tensor = torch.Tensor;
 const f64 = torch.float64;
@@ -11,43 +12,44 @@ const leaf = (v: number[], shape?: number[]) => {
   const t = torch.tensor(v, { dtype: f64 });
   return (shape ? t.reshape(shape).detach() : t).requiresGrad_();
 };
+const leafOn = (d: TestDevice, v: number[]) => torch.tensor(v, { dtype: f64, device: d.device }).requiresGrad_();
 const ones = (t: Tensor) => torch.onesLike(t);
 /** A 0-d sum that does not go through sum()'s full-reduction backward (BUG_RESHAPE_0D is tested on its own). */
 const total = (x: Tensor): Tensor => (x.dim() === 0 ? x : x.reshape(1, -1).sum(1).select(0, 0));
 
-test("gradients accumulate into .grad across backward calls", () => {
-  const x = leaf([1, 2, 3]);
-  const w = torch.tensor([2, -1, 0.5], { dtype: f64 });
-  x.mul(w).backward(torch.ones([3], { dtype: f64 }));
-  assert.deepEqual(values(x.grad!), [2, -1, 0.5]);
+forEachDevice("gradients accumulate into .grad across backward calls", (d) => {
+  const x = leafOn(d, [1, 2, 3]);
+  const w = torch.tensor([2, -1, 0.5], { dtype: f64, device: d.device });
+  x.mul(w).backward(torch.ones([3], { dtype: f64, device: d.device }));
+  assertValues(d, x.grad!, [2, -1, 0.5]);
   const first = x.grad!;
-  x.mul(w).mul(3).backward(torch.ones([3], { dtype: f64 }));
-  assert.deepEqual(values(x.grad!), [8, -4, 2]);
-  assert.deepEqual(values(first), [8, -4, 2], "accumulates in place into the existing .grad like PyTorch");
+  x.mul(w).mul(3).backward(torch.ones([3], { dtype: f64, device: d.device }));
+  assertValues(d, x.grad!, [8, -4, 2]);
+  assertValues(d, first, [8, -4, 2], "accumulates in place into the existing .grad like PyTorch");
   x.grad = null;
-  x.mul(w).backward(torch.ones([3], { dtype: f64 }));
-  assert.deepEqual(values(x.grad!), [2, -1, 0.5], "after clearing .grad it starts fresh");
+  x.mul(w).backward(torch.ones([3], { dtype: f64, device: d.device }));
+  assertValues(d, x.grad!, [2, -1, 0.5], "after clearing .grad it starts fresh");
 });
 
-test("second backward without retainGraph throws PyTorch's message; with retainGraph it works", () => {
-  const x = leaf([1, 2]);
+forEachDevice("second backward without retainGraph throws PyTorch's message; with retainGraph it works", (d) => {
+  const x = leafOn(d, [1, 2]);
   const y = total(x.mul(x));
   y.backward();
   assert.throws(() => y.backward(), /Trying to backward through the graph a second time.*retainGraph/s);
 
-  const a = leaf([1, 2]);
+  const a = leafOn(d, [1, 2]);
   const b = total(a.mul(a).mul(a));
   b.backward(undefined, { retainGraph: true });
-  assert.deepEqual(values(a.grad!), [3, 12]);
+  assertValues(d, a.grad!, [3, 12]);
   b.backward(undefined, { retainGraph: true });
-  assert.deepEqual(values(a.grad!), [6, 24]);
+  assertValues(d, a.grad!, [6, 24]);
   b.backward();
-  assert.deepEqual(values(a.grad!), [9, 36]);
+  assertValues(d, a.grad!, [9, 36]);
   assert.throws(() => b.backward(), /second time/);
 });
 
-test("saved tensors are released after backward and kept with retainGraph", () => {
-  const x = leaf([1, 2]);
+forEachDevice("saved tensors are released after backward and kept with retainGraph", (d) => {
+  const x = leafOn(d, [1, 2]);
   const y = x.mul(x);
   assert.ok(y.gradFn, "y has a grad_fn");
   assert.ok(y.gradFn!.saved.length > 0, "mul saves its inputs");
@@ -58,17 +60,17 @@ test("saved tensors are released after backward and kept with retainGraph", () =
   assert.equal(y.gradFn!.backwardFn, null);
 });
 
-test("backward on a non-scalar without a gradient throws; with a wrongly shaped gradient too", () => {
-  const x = leaf([1, 2, 3]);
+forEachDevice("backward on a non-scalar without a gradient throws; with a wrongly shaped gradient too", (d) => {
+  const x = leafOn(d, [1, 2, 3]);
   const y = x.mul(2);
   assert.throws(() => y.backward(), /grad can be implicitly created only for scalar outputs/);
-  assert.throws(() => y.backward(torch.ones([2], { dtype: f64 })), /shape/);
-  y.backward(torch.tensor([1, 0, 2], { dtype: f64 }));
-  assert.deepEqual(values(x.grad!), [2, 0, 4]);
+  assert.throws(() => y.backward(torch.ones([2], { dtype: f64, device: d.device })), /shape/);
+  y.backward(torch.tensor([1, 0, 2], { dtype: f64, device: d.device }));
+  assertValues(d, x.grad!, [2, 0, 4]);
 });
 
-test("backward on a tensor that does not require grad throws", () => {
-  const x = torch.tensor([1, 2]);
+forEachDevice("backward on a tensor that does not require grad throws", (d) => {
+  const x = torch.tensor([1, 2], { device: d.device });
   assert.throws(() => total(x.mul(2)).backward(), /does not require grad/);
 });
 
@@ -89,47 +91,47 @@ test("noGrad: nothing is recorded, mode is restored (also after a throw), enable
   assert.equal(inner, false);
 });
 
-test("requiresGrad_ on a non-leaf throws; on an integer tensor throws", () => {
-  const x = leaf([1, 2]);
+forEachDevice("requiresGrad_ on a non-leaf throws; on an integer tensor throws", (d) => {
+  const x = leafOn(d, [1, 2]);
   const y = x.mul(2);
   assert.throws(() => y.requiresGrad_(), /leaf variables/);
-  assert.throws(() => torch.tensor([1, 2], { dtype: torch.int64 }).requiresGrad_(), /floating point/);
+  assert.throws(() => torch.tensor([1, 2], { dtype: torch.int64, device: d.device }).requiresGrad_(), /floating point/);
   assert.equal(x.isLeaf, true);
   assert.equal(y.isLeaf, false);
 });
 
-test("in-place change of a saved tensor makes backward throw (version counter)", () => {
-  const x = leaf([1, 2, 3]);
+forEachDevice("in-place change of a saved tensor makes backward throw (version counter)", (d) => {
+  const x = leafOn(d, [1, 2, 3]);
   const a = x.mul(2);
   const b = a.mul(a); // saves a
   a.add_(1);
   assert.throws(() => b.backward(ones(b)), /modified by an inplace operation/);
 
-  const u = leaf([0.5, 1]);
+  const u = leafOn(d, [0.5, 1]);
   const e = u.exp(); // saves its output
   e.mul_(2);
   assert.throws(() => e.backward(ones(e)), /modified by an inplace operation/);
 
-  const p = leaf([1, 2]);
+  const p = leafOn(d, [1, 2]);
   const q = p.mul(p);
   torch.noGrad(() => p.add_(1)); // the leaf p was saved by mul
   assert.throws(() => q.backward(ones(q)), /inplace operation/);
 
   // An in-place op on a value nobody saved is fine and differentiable.
-  const r = leaf([1, 2]);
+  const r = leafOn(d, [1, 2]);
   const s = r.mul(3);
   s.add_(1);
   s.mul_(2);
   s.backward(ones(s));
-  assert.deepEqual(values(r.grad!), [6, 6]);
+  assertValues(d, r.grad!, [6, 6]);
 });
 
-test("in-place op on a leaf that requires grad throws", () => {
-  const x = leaf([1, 2]);
+forEachDevice("in-place op on a leaf that requires grad throws", (d) => {
+  const x = leafOn(d, [1, 2]);
   assert.throws(() => x.add_(1), /leaf Variable that requires grad/);
   assert.throws(() => x.mul_(2), /leaf Variable that requires grad/);
   torch.noGrad(() => x.add_(1)); // allowed for optimizer-style updates
-  assert.deepEqual(values(x), [2, 3]);
+  assertValues(d, x, [2, 3]);
 });
 
 test("detach shares storage, drops history", () => {
@@ -163,37 +165,37 @@ test("diamond graph: a tensor used twice gets both contributions", () => {
   assert.equal(values(y.grad!)[0], 27 + 6);
 });
 
-test("grads of different leaves are not aliased", () => {
-  const a = leaf([1, 2]);
-  const b = leaf([3, 4]);
+forEachDevice("grads of different leaves are not aliased", (d) => {
+  const a = leafOn(d, [1, 2]);
+  const b = leafOn(d, [3, 4]);
   const c = a.add(b);
   c.backward(ones(c));
   torch.noGrad(() => a.grad!.add_(5));
-  assert.deepEqual(values(b.grad!), [1, 1], "b.grad independent of a.grad");
-  assert.deepEqual(values(a.grad!), [6, 6]);
+  assertValues(d, b.grad!, [1, 1], "b.grad independent of a.grad");
+  assertValues(d, a.grad!, [6, 6]);
 
-  const x = leaf([1, 2]);
-  const g = torch.tensor([10, 20], { dtype: f64 });
+  const x = leafOn(d, [1, 2]);
+  const g = torch.tensor([10, 20], { dtype: f64, device: d.device });
   x.mul(1).backward(g);
   torch.noGrad(() => x.grad!.mul_(0));
-  assert.deepEqual(values(g), [10, 20], "the caller's gradient tensor is not .grad's storage");
+  assertValues(d, g, [10, 20], "the caller's gradient tensor is not .grad's storage");
 
-  const y = leaf([1, 2]);
+  const y = leafOn(d, [1, 2]);
   const z = y.add(y); // the same g reaches y twice
   z.backward(ones(z));
-  assert.deepEqual(values(y.grad!), [2, 2]);
+  assertValues(d, y.grad!, [2, 2]);
 
-  const p = leaf([1]);
-  const q = leaf([2]);
+  const p = leafOn(d, [1]);
+  const q = leafOn(d, [2]);
   const s = p.add(q);
   s.backward(ones(s));
   s.detach();
   const r = p.add(q);
   r.backward(ones(r)); // second pass accumulates in place: must not leak into the other leaf
-  assert.deepEqual(values(p.grad!), [2]);
-  assert.deepEqual(values(q.grad!), [2]);
+  assertValues(d, p.grad!, [2]);
+  assertValues(d, q.grad!, [2]);
   torch.noGrad(() => p.grad!.add_(100));
-  assert.deepEqual(values(q.grad!), [2]);
+  assertValues(d, q.grad!, [2]);
 });
 
 test("gradients through views, slices and indexing", () => {
@@ -258,48 +260,48 @@ test("createGraph: d²/dx² of x³ is 6x", () => {
   assert.ok(Math.abs(values(u.grad!)[0] - 3) < 1e-12);
 });
 
-test("retainGrad keeps .grad on a non-leaf", () => {
-  const x = leaf([1, 2]);
+forEachDevice("retainGrad keeps .grad on a non-leaf", (d) => {
+  const x = leafOn(d, [1, 2]);
   const y = x.mul(2);
   y.retainGrad();
   const z = y.mul(y);
   z.backward(ones(z));
   assert.ok(y.grad, "y.grad is populated");
-  assert.deepEqual(values(y.grad!), [4, 8]);
+  assertValues(d, y.grad!, [4, 8]);
 });
 
-test("sum().backward() on a 1-D leaf", () => {
-  const x = leaf([1, 2]);
+forEachDevice("sum().backward() on a 1-D leaf", (d) => {
+  const x = leafOn(d, [1, 2]);
   x.mul(x).sum().backward();
-  assert.deepEqual(values(x.grad!), [2, 4]);
+  assertValues(d, x.grad!, [2, 4]);
 });
 
-test("grad dtype and shape follow the leaf; int inputs get no grad", () => {
-  const x = torch.tensor([1, 2], { requiresGrad: true });
-  const i = torch.tensor([3, 4], { dtype: torch.int32 });
+forEachDevice("grad dtype and shape follow the leaf; int inputs get no grad", (d) => {
+  const x = torch.tensor([1, 2], { requiresGrad: true, device: d.device });
+  const i = torch.tensor([3, 4], { dtype: torch.int32, device: d.device });
   const y = x.mul(i);
   assert.equal(y.dtype, "float32");
-  y.backward(torch.ones([2]));
+  y.backward(torch.ones([2], { device: d.device }));
   assert.equal(x.grad!.dtype, "float32");
-  assert.deepEqual(values(x.grad!), [3, 4]);
+  assertValues(d, x.grad!, [3, 4]);
   assert.equal(i.grad, null);
   const c = x.to(torch.float64);
-  c.backward(torch.ones([2], { dtype: f64 }));
+  c.backward(torch.ones([2], { dtype: f64, device: d.device }));
   assert.equal(x.grad!.dtype, "float32");
-  assert.deepEqual(values(x.grad!), [4, 5]);
+  assertValues(d, x.grad!, [4, 5]);
 });
 
-test("a branch that does not depend on a leaf leaves its .grad null", () => {
-  const x = leaf([1, 2]);
-  const w = leaf([3, 4]);
+forEachDevice("a branch that does not depend on a leaf leaves its .grad null", (d) => {
+  const x = leafOn(d, [1, 2]);
+  const w = leafOn(d, [3, 4]);
   const y = x.mul(2);
   y.backward(ones(y));
   assert.equal(w.grad, null);
-  const m = torch.tensor([true, false]);
+  const m = torch.tensor([true, false], { device: d.device });
   const z = torch.where(m, x, w);
   z.backward(ones(z));
-  assert.deepEqual(values(x.grad!), [3, 2]);
-  assert.deepEqual(values(w.grad!), [0, 1]);
+  assertValues(d, x.grad!, [3, 2]);
+  assertValues(d, w.grad!, [0, 1]);
 });
 
 test("createGraph through ops whose backward is a kernel is refused, not silently first-order", () => {

@@ -3,6 +3,7 @@ import test from "node:test";
 import assert from "node:assert/strict";
 import * as torch from "kindling";
 import { assertClose, values } from "./helpers/compare.js";
+import { forEachDevice } from "./helpers/devices.js";
 
 const nn = torch.nn;
 const F = torch.nn.functional;
@@ -55,25 +56,27 @@ test("children and modules", () => {
   assert.ok(net.children()[1] instanceof nn.MaxPool2d);
 });
 
-test("forward/backward of the Net: output shape and every parameter gets a gradient", () => {
+forEachDevice("forward/backward of the Net: output shape and every parameter gets a gradient", (d) => {
   torch.manualSeed(0);
-  const net = new Net();
-  const x = torch.randn([2, 3, 32, 32]);
+  const net = new Net().to(d.device);
+  const x = torch.randn([2, 3, 32, 32], { device: d.device });
   const out = net.forward(x);
   assert.deepEqual(out.shape, [2, 10]);
-  const loss = new nn.CrossEntropyLoss().forward(out, torch.tensor([3, 7], { dtype: torch.int64 }));
+  assert.equal(out.device, d.device);
+  const loss = new nn.CrossEntropyLoss().forward(out, torch.tensor([3, 7], { dtype: torch.int64, device: d.device }));
   assert.deepEqual(loss.shape, []);
   loss.backward();
   for (const [k, p] of net.namedParameters()) {
     assert.ok(p.grad, `${k} has a grad`);
     assert.deepEqual(p.grad!.shape, p.shape, `${k} grad shape`);
+    assert.equal(p.grad!.device, d.device, `${k} grad device`);
   }
-  assert.ok(values(net.fc3.bias!.grad!).some((v) => v !== 0));
+  if (d.hasData) assert.ok(values(net.fc3.bias!.grad!).some((v) => v !== 0));
   net.zeroGrad();
   assert.ok(net.parameters().every((p) => p.grad === null), "zeroGrad sets grads to null by default");
-  net.forward(x).backward(torch.ones([2, 10]));
+  net.forward(x).backward(torch.ones([2, 10], { device: d.device }));
   net.zeroGrad(false);
-  assert.ok(net.parameters().every((p) => p.grad && values(p.grad).every((v) => v === 0)), "zeroGrad(false) zeroes in place");
+  if (d.hasData) assert.ok(net.parameters().every((p) => p.grad && values(p.grad).every((v) => v === 0)), "zeroGrad(false) zeroes in place");
 });
 
 test("train()/eval() propagate to every submodule", () => {
@@ -140,14 +143,14 @@ test("loadStateDict strict: false loads what matches and reports the rest", () =
   assert.throws(() => net.loadStateDict({ "fc3.bias": torch.zeros([11]) }, { strict: false }), /size mismatch for fc3\.bias/, "shape mismatches fail even when not strict");
 });
 
-test("Sequential: order, keys, indexing, forward", () => {
+forEachDevice("Sequential: order, keys, indexing, forward", (d) => {
   torch.manualSeed(2);
-  const seq = new nn.Sequential(new nn.Linear(4, 3), new nn.ReLU(), new nn.Linear(3, 2));
+  const seq = new nn.Sequential(new nn.Linear(4, 3), new nn.ReLU(), new nn.Linear(3, 2)).to(d.device);
   assert.deepEqual(Object.keys(seq.stateDict()), ["0.weight", "0.bias", "2.weight", "2.bias"]);
   assert.equal(seq.length, 3);
   assert.ok(seq.at(1) instanceof nn.ReLU);
   assert.ok(seq.at(-1) instanceof nn.Linear);
-  const x = torch.randn([5, 4]);
+  const x = torch.randn([5, 4], { device: d.device });
   const l0 = seq.at(0) as InstanceType<typeof nn.Linear>;
   const l2 = seq.at(2) as InstanceType<typeof nn.Linear>;
   const want = l2.forward(l0.forward(x).relu());
@@ -155,14 +158,14 @@ test("Sequential: order, keys, indexing, forward", () => {
   seq.append(new nn.Flatten());
   assert.equal(seq.length, 4);
   assert.deepEqual([...seq].map((m) => m.constructor.name), ["Linear", "ReLU", "Linear", "Flatten"]);
-});
+}, { values: true });
 
-test("BatchNorm2d: running stats, num_batches_tracked, eval uses running stats", () => {
+forEachDevice("BatchNorm2d: running stats, num_batches_tracked, eval uses running stats", (d) => {
   torch.manualSeed(3);
-  const bn = new nn.BatchNorm2d(3);
+  const bn = new nn.BatchNorm2d(3).to(d.device);
   assert.deepEqual(Object.keys(bn.stateDict()), ["weight", "bias", "running_mean", "running_var", "num_batches_tracked"]);
   assert.equal(bn.stateDict().num_batches_tracked.dtype, "int64");
-  const x = torch.randn([4, 3, 2, 2]).mul(2).add(1);
+  const x = torch.randn([4, 3, 2, 2], { device: d.device }).mul(2).add(1);
   const xv = values(x);
   const chan = (c: number) => {
     const v: number[] = [];
@@ -194,8 +197,8 @@ test("BatchNorm2d: running stats, num_batches_tracked, eval uses running stats",
   assert.deepEqual(values(bn.runningMean!), rm, "eval does not update running stats");
   const want = xv.map((v, i) => (v - rm[Math.floor(i / 4) % 3]) / Math.sqrt(rv[Math.floor(i / 4) % 3] + 1e-5));
   assertClose(ye, want, { rtol: 1e-5, atol: 1e-6, msg: "eval normalises with running stats" });
-  assert.throws(() => bn.forward(torch.zeros([3, 2])), /BatchNorm2d.*4D/);
-});
+  assert.throws(() => bn.forward(torch.zeros([3, 2], { device: d.device })), /BatchNorm2d.*4D/);
+}, { values: true });
 
 test("BatchNorm2d momentum=null keeps a cumulative average", () => {
   const bn = new nn.BatchNorm2d(1, { momentum: null });
@@ -204,15 +207,16 @@ test("BatchNorm2d momentum=null keeps a cumulative average", () => {
   assertClose(bn.runningMean!, [(2 + 6) / 2], { msg: "mean of the two batch means" });
 });
 
-test("Dropout: identity in eval, random in train", () => {
+forEachDevice("Dropout: identity in eval, random in train", (dev) => {
   torch.manualSeed(4);
   const d = new nn.Dropout(0.5);
-  const x = torch.randn([200]);
+  const x = torch.randn([200], { device: dev.device });
   const yt = d.forward(x);
-  assert.ok(values(yt).some((v) => v === 0), "train mode drops");
+  assert.equal(yt.device, dev.device, "the mask is drawn on the input's device");
+  if (dev.hasData) assert.ok(values(yt).some((v) => v === 0), "train mode drops");
   d.eval();
   const ye = d.forward(x);
-  assert.deepEqual(values(ye), values(x), "eval is the identity");
+  assert.equal(ye, x, "eval is the identity");
   assert.throws(() => new nn.Dropout(1.5), /between 0 and 1/);
 });
 
@@ -289,24 +293,26 @@ test("String(BatchNorm2d) prints eps like Python (1e-05)", () => {
   assert.equal(String(new nn.BatchNorm2d(8)), "BatchNorm2d(8, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True)");
 });
 
-test("Module.to(float64) converts parameters and buffers; forward runs in float64", () => {
-  const seq = new nn.Sequential(new nn.Linear(3, 2), new nn.BatchNorm1d(2));
+forEachDevice("Module.to(float64) converts parameters and buffers; forward runs in float64", (d) => {
+  const seq = new nn.Sequential(new nn.Linear(3, 2), new nn.BatchNorm1d(2)).to(d.device);
   seq.to(torch.float64);
   for (const [k, t] of Object.entries(seq.stateDict())) {
+    assert.equal(t.device, d.device, k);
     if (k.endsWith("num_batches_tracked")) assert.equal(t.dtype, "int64");
     else assert.equal(t.dtype, "float64", k);
   }
-  const y = seq.forward(torch.randn([4, 3], { dtype: torch.float64 })) as Tensor;
+  const y = seq.forward(torch.randn([4, 3], { dtype: torch.float64, device: d.device })) as Tensor;
   assert.equal(y.dtype, "float64");
+  assert.equal(y.device, d.device);
   assert.ok(seq.parameters().every((p) => p.requiresGrad));
 });
 
-test("MaxPool2d / AvgPool2d / Flatten modules match the functional forms", () => {
+forEachDevice("MaxPool2d / AvgPool2d / Flatten modules match the functional forms", (d) => {
   torch.manualSeed(6);
-  const x = torch.randn([1, 2, 5, 5]);
+  const x = torch.randn([1, 2, 5, 5], { device: d.device });
   assertClose(new nn.MaxPool2d(2, 2).forward(x), F.maxPool2d(x, 2, 2), { rtol: 0, atol: 0 });
   assertClose(new nn.MaxPool2d(3, { stride: 2, padding: 1 }).forward(x), F.maxPool2d(x, 3, { stride: 2, padding: 1 }), { rtol: 0, atol: 0 });
   assertClose(new nn.AvgPool2d(2).forward(x), F.avgPool2d(x, 2), { rtol: 0, atol: 0 });
   assert.deepEqual(new nn.Flatten().forward(x).shape, [1, 50]);
   assert.deepEqual(new nn.MaxPool2d(2).forward(x).shape, [1, 2, 2, 2], "stride defaults to the kernel size");
-});
+}, { values: true });

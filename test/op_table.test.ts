@@ -7,7 +7,7 @@ import * as torch from "kindling";
 import { binaryOps } from "../src/ops/binary.js";
 import { unaryOps } from "../src/ops/unary.js";
 import { assertClose, binaryOracle, hashString, rng, unaryOracle, values, arr } from "./helpers/compare.js";
-import { kernelsOf, registerCpuBackend } from "../src/backend/registry.js";
+import { kernelsOf, registerCpuBackend } from "../src/backends/host/cpu_device.js";
 import { BUG_RESHAPE_0D, binaryNames, cases, inputValues, makeInputs, unaryNames, type OpCase } from "./helpers/op_cases.js";
 
 type Tensor = torch.Tensor;

@@ -3,7 +3,7 @@
 import test from "node:test";
 import assert from "node:assert/strict";
 import * as torch from "kindling";
-import { poolStats, setRecycling } from "../src/backend/buffer_pool.js";
+import { poolStats, setRecycling } from "../src/backends/host/buffer_pool.js";
 
 const { nn } = torch;
 const F = nn.functional;

@@ -3,7 +3,7 @@
 import test from "node:test";
 import assert from "node:assert/strict";
 import * as torch from "kindling";
-import { carve, setSlabs } from "../src/backend/slab.js";
+import { carve, setSlabs } from "../src/backends/host/slab.js";
 import { pack, unpack } from "../src/data/pack.js";
 
 test("carved arrays are zero-filled, aligned and disjoint", () => {

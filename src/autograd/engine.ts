@@ -1,6 +1,5 @@
 import { fmtShape } from "../core/errors.js";
-import { recycle } from "../backend/buffer_pool.js";
-import type { Storage } from "../backend/storage.js";
+import type { Storage } from "../backend/device.js";
 import { sameShape } from "../core/shape.js";
 import type { Tensor } from "../tensor/tensor.js";
 import { isGradEnabled, setGradEnabled } from "./grad_mode.js";
@@ -108,7 +107,7 @@ export function runBackward(root: Tensor, gradient: Tensor, opts: BackwardOption
       }
       release(g);
       if (!createGraph) {
-        for (const st of dropped) if (!pending.has(st) && !pass.storages.has(st)) recycle(st);
+        for (const st of dropped) if (st.recyclable && !pending.has(st) && !pass.storages.has(st)) st.release();
       }
       dropped.length = 0;
     }

@@ -1,4 +1,5 @@
 import { noGrad } from "./grad_mode.js";
+import { tensor } from "../tensor/create.js";
 import type { Tensor } from "../tensor/tensor.js";
 
 export interface GradcheckOptions {
@@ -30,8 +31,7 @@ export function gradcheck(fn: (...xs: Tensor[]) => Tensor, inputs: Tensor[], o: 
   };
   const out = fn(...inputs);
   const vdata = new Float64Array(out.numel()).map(() => rnd());
-  const v = out.detach().double().clone();
-  v.storage.data.set(vdata);
+  const v = tensor(vdata, { dtype: "float64", device: out.device }).reshape(out.shape);
   for (const x of inputs) x.grad = null;
   if (!out.requiresGrad) return { ok: false, maxError: Infinity, message: "output does not require grad" };
   out.backward(v.to(out.dtype));
@@ -46,17 +46,16 @@ export function gradcheck(fn: (...xs: Tensor[]) => Tensor, inputs: Tensor[], o: 
     const x = inputs[k];
     if (!x.requiresGrad) continue;
     const analytic = x.grad ? x.grad.toTypedArray() : new Float64Array(x.numel());
-    const data = x.storage.data;
-    const positions = x.contiguous() === x ? null : "strided";
-    if (positions) return { ok: false, maxError: Infinity, message: "gradcheck needs contiguous inputs" };
+    if (!x.isContiguous()) return { ok: false, maxError: Infinity, message: "gradcheck needs contiguous inputs" };
+    const values = x.toTypedArray();
+    const flat = noGrad(() => x.view(-1));
     for (let i = 0; i < x.numel(); i++) {
-      const at = x.offset + i;
-      const orig = data[at];
-      data[at] = orig + eps;
-      const fp = noGrad(() => project(fn(...inputs)));
-      data[at] = orig - eps;
-      const fm = noGrad(() => project(fn(...inputs)));
-      data[at] = orig;
+      // Each probe writes one element through the device's fill kernel, and the last one restores it exactly.
+      const cell = flat.narrow(0, i, 1);
+      const orig = values[i];
+      const fp = noGrad(() => (cell.fill_(orig + eps), project(fn(...inputs))));
+      const fm = noGrad(() => (cell.fill_(orig - eps), project(fn(...inputs))));
+      noGrad(() => cell.fill_(orig));
       const numeric = (fp - fm) / (2 * eps);
       const err = Math.abs(numeric - analytic[i]);
       maxError = Math.max(maxError, err);

@@ -3,7 +3,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { noGrad } from "../autograd/grad_mode.js";
-import * as cuda from "../backend/cuda.js";
+import * as cuda from "../backends/cuda.js";
 import { CheckpointError, NotACheckpointError, parseCheckpoint, stateDictProblems } from "../io/checkpoint.js";
 import { load } from "../io/safetensors.js";
 import { CIFAR10_CLASSES, TutorialNet } from "../models/tutorial_net.js";

@@ -4,7 +4,7 @@
 import type { Specs } from "./args.js";
 import { backends, type CpuBackendInfo, type LibraryProbe, type SystemLibraries } from "../backends_api.js";
 import { kindlingVersion } from "../io/checkpoint.js";
-import * as cuda from "../backend/cuda.js";
+import * as cuda from "../backends/cuda.js";
 
 export const DOCTOR_SPECS: Specs = {
   json: { kind: "bool", help: "the report as JSON on stdout" },

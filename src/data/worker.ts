@@ -3,7 +3,7 @@
 // with the sample index, so the main thread never waits on a worker that died silently.
 
 import { workerData, type MessagePort } from "node:worker_threads";
-import { setNumThreads } from "../tensor/init.js";
+import { setNumThreads } from "../backends/host/cpu_device.js";
 import { defaultGenerator } from "../tensor/random.js";
 import { defaultCollate } from "./collate.js";
 import type { Dataset, WorkerSpec } from "./dataset.js";

@@ -60,7 +60,7 @@ export function dropout(x: Tensor, o: { p?: number; training?: boolean } = {}): 
   if (p < 0 || p > 1) throw opError("dropout", `probability has to be between 0 and 1, but got ${p}`);
   if (!(o.training ?? true) || p === 0) return x;
   if (p === 1) return x.mul(0);
-  const keep = rand(x.shape, { dtype: x.isFloatingPoint() ? x.dtype : "float32" }).lt(1 - p);
+  const keep = rand(x.shape, { dtype: x.isFloatingPoint() ? x.dtype : "float32", device: x.device }).lt(1 - p);
   return x.mul(keep.to(x.dtype).mul(1 / (1 - p)));
 }
 

@@ -1,7 +1,7 @@
 import { noGrad } from "../autograd/grad_mode.js";
 import { fmtShape } from "../core/errors.js";
 import { quoteKeys } from "../core/key_list.js";
-import type { DType } from "../core/dtype.js";
+import { DTYPES, type DType } from "../core/dtype.js";
 import { sameShape } from "../core/shape.js";
 import { Tensor } from "../tensor/tensor.js";
 import { Parameter } from "./parameter.js";
@@ -144,23 +144,27 @@ export abstract class Module {
     return this;
   }
 
-  /** Moves or casts parameters and buffers in place: `.to("cuda:0")`, `.to(torch.float64)`. */
+  /**
+   * Moves or casts parameters and buffers: `.to("cuda:0")`, `.to("meta")`, `.to(torch.float64)`. Parameters change in
+   * place (PyTorch's `param.data = ...`): the same Parameter objects now hold the moved values, so an optimizer built
+   * before `.to()` keeps training them. Integer buffers keep their dtype under a dtype cast.
+   */
   to(target: string | DType | { toString(): string }): this {
     const spec = String(target);
-    for (const m of this.modules()) {
-      for (const [k, p] of [...m.ownParameters()]) {
-        const moved = p.to(spec);
-        if (moved !== p) {
-          const np = new Parameter(moved, p.requiresGrad);
-          if (p.grad) np.grad = p.grad.to(spec);
-          (m as unknown as Record<string, unknown>)[k] = np;
+    const isDtype = (DTYPES as readonly string[]).includes(spec);
+    noGrad(() => {
+      for (const m of this.modules()) {
+        for (const [, p] of m.ownParameters()) {
+          const moved = p.to(spec);
+          if (moved === p) continue;
+          p.data = moved;
+          if (p.grad) p.grad = p.grad.to(spec);
+        }
+        for (const e of m.buffersMap.values()) {
+          if (e.tensor && (!isDtype || e.tensor.isFloatingPoint())) e.tensor = e.tensor.to(spec);
         }
       }
-      for (const [k, e] of m.buffersMap) {
-        if (e.tensor && (e.tensor.isFloatingPoint() || !["float32", "float64"].includes(spec))) e.tensor = e.tensor.to(spec);
-        void k;
-      }
-    }
+    });
     return this;
   }
 

@@ -1,13 +1,21 @@
 // The contract between the tensor layer and a backend: every kernel by name and signature. The reference backend
 // implements all of them (typed as Kernels, so a missing one is a compile error); faster backends implement a
 // Partial<Kernels> and the CPU dispatcher falls back to the reference kernel for the rest (same storage).
+// The contract is per device: `Kernels<V>` is generic in what a kernel sees of a tensor. The default, `View`, is the
+// CPU's (typed arrays in `storage.data`); the tensor layer calls every device's kernels through `Kernels<View<S>>`
+// with its opaque Storage (src/backend/device.ts), and each device narrows S to its own storage class.
 import type { DType, TypedArray } from "../core/dtype.js";
 import type { BinaryName } from "./binary.js";
 import type { UnaryName } from "./unary.js";
 
+/** What a CPU kernel sees of a storage: the typed array that holds it. */
+export interface HostData {
+  readonly data: TypedArray;
+}
+
 /** What a kernel sees of a tensor: storage plus a strided view. Outputs are always contiguous. */
-export interface View {
-  readonly storage: { readonly data: TypedArray };
+export interface View<S = HostData> {
+  readonly storage: S;
   readonly shape: readonly number[];
   readonly strides: readonly number[];
   readonly offset: number;
@@ -43,55 +51,57 @@ export interface AdamParams {
   maximize: boolean;
 }
 
-export interface Kernels {
+export interface Kernels<V = View> {
   /** dst[i] = cast(src[i]) over any strides (used for contiguous(), casts, in-place copy_). */
-  copy(src: View, dst: View): void;
-  fill(dst: View, value: number): void;
-  unary(op: UnaryName, x: View, out: View): void;
+  copy(src: V, dst: V): void;
+  fill(dst: V, value: number): void;
+  unary(op: UnaryName, x: V, out: V): void;
   /** a and b are already expanded to out.shape (broadcast dims have stride 0). */
-  binary(op: BinaryName, a: View, b: View, out: View): void;
-  where(cond: View, a: View, b: View, out: View): void;
-  clamp(x: View, out: View, lo: number, hi: number): void;
+  binary(op: BinaryName, a: V, b: V, out: V): void;
+  /** out = op(a, s): a scalar operand is a kernel parameter (already cast to the op's dtype), never a tensor. */
+  binaryScalar(op: BinaryName, a: V, s: number, out: V): void;
+  where(cond: V, a: V, b: V, out: V): void;
+  clamp(x: V, out: V, lo: number, hi: number): void;
   /** Contiguous x viewed as [outer, red, inner] reduced over red. */
-  sumDim(x: View, out: View, outer: number, red: number, inner: number): void;
-  prodDim(x: View, out: View, outer: number, red: number, inner: number): void;
+  sumDim(x: V, out: V, outer: number, red: number, inner: number): void;
+  prodDim(x: V, out: V, outer: number, red: number, inner: number): void;
   /** Values and int64 indices of the max (or min) over red; NaN wins, first index on ties. */
-  maxDim(x: View, values: View, indices: View, outer: number, red: number, inner: number, isMin: boolean): void;
+  maxDim(x: V, values: V, indices: V, outer: number, red: number, inner: number, isMin: boolean): void;
   /** out[b] = op(a[b]) @ op(b[b]); a is [batch, M, K] ([batch, K, M] when transA), b likewise. All contiguous. */
-  bmm(a: View, b: View, out: View, batch: number, M: number, N: number, K: number, transA: boolean, transB: boolean): void;
+  bmm(a: V, b: V, out: V, batch: number, M: number, N: number, K: number, transA: boolean, transB: boolean): void;
   /** y = x @ w^T + bias; x [M, K], w [N, K], contiguous. */
-  linear(x: View, w: View, bias: View | null, out: View): void;
-  conv2d(x: View, w: View, bias: View | null, out: View, p: Conv2dParams): void;
+  linear(x: V, w: V, bias: V | null, out: V): void;
+  conv2d(x: V, w: V, bias: V | null, out: V, p: Conv2dParams): void;
   /** Gradients of conv2d wrt input, weight and bias in one call; each output may be null (not wanted). */
-  conv2dBackward(gy: View, x: View, w: View, gx: View | null, gw: View | null, gb: View | null, p: Conv2dParams): void;
+  conv2dBackward(gy: V, x: V, w: V, gx: V | null, gw: V | null, gb: V | null, p: Conv2dParams): void;
   /** Gradients of linear: gx = gy @ w, gw = gy^T @ x, gb = column sums of gy (each optional). */
-  linearBackward(gy: View, x: View, w: View, gx: View | null, gw: View | null, gb: View | null): void;
+  linearBackward(gy: V, x: V, w: V, gx: V | null, gw: V | null, gb: V | null): void;
   /** indices (int32) receive h * W + w of each window's max within its (n, c) plane. */
-  maxPool2d(x: View, out: View, indices: View, p: Pool2dParams): void;
-  maxPool2dBackward(gy: View, indices: View, gx: View, p: Pool2dParams): void;
-  avgPool2d(x: View, out: View, p: Pool2dParams): void;
-  avgPool2dBackward(gy: View, gx: View, p: Pool2dParams): void;
+  maxPool2d(x: V, out: V, indices: V, p: Pool2dParams): void;
+  maxPool2dBackward(gy: V, indices: V, gx: V, p: Pool2dParams): void;
+  avgPool2d(x: V, out: V, p: Pool2dParams): void;
+  avgPool2dBackward(gy: V, gx: V, p: Pool2dParams): void;
   /** Softmax (or log-softmax) of contiguous x viewed as [outer, n, inner] along n. */
-  softmax(x: View, out: View, outer: number, n: number, inner: number, log: boolean): void;
-  softmaxBackward(gy: View, y: View, gx: View, outer: number, n: number, inner: number, log: boolean): void;
+  softmax(x: V, out: V, outer: number, n: number, inner: number, log: boolean): void;
+  softmaxBackward(gy: V, y: V, gx: V, outer: number, n: number, inner: number, log: boolean): void;
   /** Fused log-softmax + NLL over logits [N, C] and class indices; grad (if given) is d loss / d logits. */
-  crossEntropy(logits: View, target: View, loss: View, grad: View | null, p: CrossEntropyParams): void;
-  nllLoss(logp: View, target: View, loss: View, p: CrossEntropyParams): void;
-  nllLossBackward(target: View, gx: View, gLoss: View, p: CrossEntropyParams): void;
+  crossEntropy(logits: V, target: V, loss: V, grad: V | null, p: CrossEntropyParams): void;
+  nllLoss(logp: V, target: V, loss: V, p: CrossEntropyParams): void;
+  nllLossBackward(target: V, gx: V, gLoss: V, p: CrossEntropyParams): void;
   batchNorm(
-    x: View, weight: View | null, bias: View | null, runningMean: View | null, runningVar: View | null,
-    out: View, saveMean: View, saveInvstd: View, p: BatchNormParams,
+    x: V, weight: V | null, bias: V | null, runningMean: V | null, runningVar: V | null,
+    out: V, saveMean: V, saveInvstd: V, p: BatchNormParams,
   ): void;
   batchNormBackward(
-    gy: View, x: View, weight: View | null, saveMean: View, saveInvstd: View,
-    gx: View, gw: View | null, gb: View | null, p: BatchNormParams,
+    gy: V, x: V, weight: V | null, saveMean: V, saveInvstd: V,
+    gx: V, gw: V | null, gb: V | null, p: BatchNormParams,
   ): void;
   /** out = x gathered along dim by int64 index (all contiguous; x viewed as [outer, n, inner]). */
-  indexSelect(x: View, index: View, out: View, outer: number, n: number, inner: number): void;
-  indexAdd(src: View, index: View, out: View, outer: number, n: number, inner: number): void;
+  indexSelect(x: V, index: V, out: V, outer: number, n: number, inner: number): void;
+  indexAdd(src: V, index: V, out: V, outer: number, n: number, inner: number): void;
   /** One optimizer step over every parameter (float32/float64 contiguous views). */
-  sgdStep(params: View[], grads: View[], bufs: (View | null)[], p: SgdParams, firstStep: boolean[]): void;
-  adamStep(params: View[], grads: View[], expAvg: View[], expAvgSq: View[], maxExpAvgSq: (View | null)[], step: number[], p: AdamParams): void;
+  sgdStep(params: V[], grads: V[], bufs: (V | null)[], p: SgdParams, firstStep: boolean[]): void;
+  adamStep(params: V[], grads: V[], expAvg: V[], expAvgSq: V[], maxExpAvgSq: (V | null)[], step: number[], p: AdamParams): void;
 }
 
 export type KernelName = keyof Kernels;

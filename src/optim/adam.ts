@@ -1,4 +1,4 @@
-import type { Kernels } from "../ops/kernels.js";
+import type { DeviceKernels } from "../backend/device.js";
 import { zerosLike } from "../tensor/factories.js";
 import type { Tensor } from "../tensor/tensor.js";
 import { Optimizer, type ParamsArg } from "./optimizer.js";
@@ -30,7 +30,7 @@ abstract class AdamBase extends Optimizer<AdamOptions> {
     super(params, d);
   }
 
-  protected stepGroup(k: Kernels, params: Tensor[], o: AdamOptions): void {
+  protected stepGroup(k: DeviceKernels, params: Tensor[], o: AdamOptions): void {
     const avg: Tensor[] = [];
     const sq: Tensor[] = [];
     const mx: (Tensor | null)[] = [];
@@ -43,6 +43,8 @@ abstract class AdamBase extends Optimizer<AdamOptions> {
         s.exp_avg_sq = zerosLike(p);
         if (o.amsgrad) s.max_exp_avg_sq = zerosLike(p);
       }
+      this.checkDevice(p, s.exp_avg as Tensor);
+      this.checkDevice(p, s.exp_avg_sq as Tensor);
       s.step = (s.step as number) + 1;
       steps.push(s.step);
       avg.push(s.exp_avg as Tensor);

@@ -1,7 +1,7 @@
 import { noGrad } from "../autograd/grad_mode.js";
 import type { Tensor } from "../tensor/tensor.js";
-import { kernelsFor } from "../tensor/dispatch.js";
-import type { Kernels } from "../ops/kernels.js";
+import { deviceMismatch } from "../tensor/dispatch.js";
+import type { DeviceKernels } from "../backend/device.js";
 
 export type Hyper = Record<string, number | boolean | number[] | null>;
 
@@ -59,19 +59,34 @@ export abstract class Optimizer<H extends Hyper = Hyper> {
     const loss = closure ? closure() : undefined;
     noGrad(() => {
       for (const g of this.paramGroups) {
-        const ps = g.params.filter((p) => p.grad);
-        if (ps.length === 0) continue;
-        for (const p of ps) {
-          if (!p.isContiguous() || !p.grad!.isContiguous()) throw new Error(`${this.constructor.name}: parameters and gradients must be contiguous`);
+        const ps: Tensor[] = [];
+        let mixed = false;
+        for (const p of g.params) {
+          if (!p.grad) continue;
+          if (!p.isContiguous() || !p.grad.isContiguous()) throw new Error(`${this.constructor.name}: parameters and gradients must be contiguous`);
+          this.checkDevice(p, p.grad);
+          if (ps.length && p.storage.device !== ps[0]!.storage.device) mixed = true;
+          ps.push(p);
         }
-        this.stepGroup(kernelsFor(ps[0]), ps, g.options);
-        for (const p of ps) p.storage.version++;
+        if (ps.length === 0) continue;
+        // One kernel call per device: a group may hold parameters of several devices, as in PyTorch.
+        const devices = mixed ? [...new Set(ps.map((p) => p.storage.device))] : [ps[0]!.storage.device];
+        for (const dev of devices) {
+          const mine = mixed ? ps.filter((p) => p.storage.device === dev) : ps;
+          this.stepGroup(dev.kernels, mine, g.options);
+          for (const p of mine) p.storage.version++;
+        }
       }
     });
     return loss;
   }
 
-  protected abstract stepGroup(k: Kernels, params: Tensor[], o: H): void;
+  protected abstract stepGroup(k: DeviceKernels, params: Tensor[], o: H): void;
+
+  /** A gradient or state tensor must live on its parameter's device (PyTorch's message, naming both). */
+  protected checkDevice(p: Tensor, t: Tensor): void {
+    if (t.storage.device !== p.storage.device) throw deviceMismatch(`${this.constructor.name}.step`, p.device, t.device);
+  }
 
   protected paramState(p: Tensor): ParamState {
     let s = this.state.get(p);
@@ -124,7 +139,9 @@ export abstract class Optimizer<H extends Hyper = Hyper> {
             if (v.shape.join() !== p.shape.join()) {
               throw new Error(`optimizer state '${k}' for parameter ${id} has shape [${v.shape}] but the parameter has shape [${p.shape}]`);
             }
-            copy[k] = v.to(p.dtype).clone();
+            // Like PyTorch, state follows its parameter's device and dtype.
+            const moved = v.to(p.device, p.dtype);
+            copy[k] = moved === v ? v.clone() : moved;
           }
         }
         this.state.set(p, copy);

@@ -1,4 +1,4 @@
-import type { Kernels } from "../ops/kernels.js";
+import type { DeviceKernels } from "../backend/device.js";
 import { zerosLike } from "../tensor/factories.js";
 import type { Tensor } from "../tensor/tensor.js";
 import { Optimizer, type ParamsArg } from "./optimizer.js";
@@ -30,7 +30,7 @@ export class SGD extends Optimizer<SGDOptions> {
     super(params, d);
   }
 
-  protected stepGroup(k: Kernels, params: Tensor[], o: SGDOptions): void {
+  protected stepGroup(k: DeviceKernels, params: Tensor[], o: SGDOptions): void {
     const bufs: (Tensor | null)[] = [];
     const first: boolean[] = [];
     for (const p of params) {
@@ -43,6 +43,7 @@ export class SGD extends Optimizer<SGDOptions> {
       const b = s.momentum_buffer as Tensor | undefined;
       first.push(!b);
       if (!b) s.momentum_buffer = zerosLike(p);
+      else this.checkDevice(p, b);
       bufs.push(s.momentum_buffer as Tensor);
     }
     k.sgdStep(params, params.map((p) => p.grad!), bufs, o, first);

@@ -1,41 +1,75 @@
-import { assertDeviceUsable, canonicalDevice } from "../backend/device.js";
+// Copies, casts, moves between devices, and the sync points: the only places where values leave a device for the
+// host (item, tolist, toTypedArray, dataSync, dataAsync; printing goes through dataSync).
+import type { DeviceBackend } from "../backend/device.js";
+import { getDevice } from "../backends/registry.js";
 import { DTYPES, isFloating, type DType, type TypedArray } from "../core/dtype.js";
+import { opError } from "../core/errors.js";
 import { numelOf } from "../core/shape.js";
-import { emptyTensor } from "./create.js";
+import { emptyTensor, fromHost } from "./create.js";
 import { kernelsFor, needsGrad, record } from "./dispatch.js";
 import type { Tensor } from "./tensor.js";
 
+function noData(what: string, t: Tensor): Error {
+  return opError(
+    what,
+    `Cannot copy out of meta tensor; no data! A tensor on the '${t.device}' device has a shape and a dtype but no ` +
+      'values: create it on "cpu" to read them.',
+  );
+}
+
+/** t's values as one contiguous host range: t itself when it is dense, else a contiguous copy made on its device. */
+function dense(what: string, t: Tensor): Tensor {
+  if (!t.storage.device.hasData) throw noData(what, t);
+  return t.isContiguous() ? t : copyAs(t, t.dtype);
+}
+
 export function item(t: Tensor): number {
-  const d = t.storage.data;
-  return t.dtype === "bool" ? d[t.offset] : d[t.offset];
+  const dev = t.storage.device;
+  if (!dev.hasData) throw noData("item", t);
+  return (dev.hostView ? dev.hostView(t.storage, t.offset, 1) : dev.download(t.storage, t.offset, 1))[0]!;
 }
 
+/** A fresh array the caller owns. */
 export function toTypedArray(t: Tensor): TypedArray {
-  return copyAs(t, t.dtype).storage.data;
+  const c = dense("toTypedArray", t);
+  const dev = c.storage.device;
+  const n = numelOf(c.shape);
+  return c !== t && dev.hostView ? dev.hostView(c.storage, c.offset, n) : dev.download(c.storage, c.offset, n);
 }
 
-export function dataSync(t: Tensor): TypedArray {
-  if (t.isContiguous()) {
-    const n = numelOf(t.shape);
-    const d = t.storage.data;
-    return t.offset === 0 && n === d.length ? d : d.subarray(t.offset, t.offset + n);
+/** Host memory itself when the device is the host and t is dense (zero-copy); a copy otherwise. */
+export function dataSync(t: Tensor, what = "dataSync"): TypedArray {
+  const c = dense(what, t);
+  const dev = c.storage.device;
+  const n = numelOf(c.shape);
+  return dev.hostView ? dev.hostView(c.storage, c.offset, n) : dev.download(c.storage, c.offset, n);
+}
+
+/** dataSync without blocking: a device with its own queue resolves when the copy has landed. */
+export function dataAsync(t: Tensor): Promise<TypedArray> {
+  try {
+    const c = dense("dataAsync", t);
+    const dev = c.storage.device;
+    const n = numelOf(c.shape);
+    return dev.hostView ? Promise.resolve(dev.hostView(c.storage, c.offset, n)) : dev.downloadAsync(c.storage, c.offset, n);
+  } catch (e) {
+    return Promise.reject(e);
   }
-  return toTypedArray(t);
 }
 
 type Nested = number | boolean | Nested[];
 
 export function tolist(t: Tensor): Nested {
-  const flat = dataSync(t);
+  const flat = dataSync(t, "tolist");
   const isBool = t.dtype === "bool";
   let pos = 0;
   const build = (d: number): Nested => {
     if (d === t.shape.length) {
-      const v = flat[pos++];
+      const v = flat[pos++]!;
       return isBool ? v !== 0 : v;
     }
     const out: Nested[] = [];
-    for (let i = 0; i < t.shape[d]; i++) out.push(build(d + 1));
+    for (let i = 0; i < t.shape[d]!; i++) out.push(build(d + 1));
     return out;
   };
   return build(0);
@@ -43,14 +77,27 @@ export function tolist(t: Tensor): Nested {
 
 /** A contiguous copy in dtype, without autograd. */
 export function copyAs(t: Tensor, dtype: DType): Tensor {
-  const out = emptyTensor(t.shape, dtype, t.device);
+  const out = emptyTensor(t.shape, dtype, t.storage.device);
   kernelsFor(t).copy(t, out);
   return out;
 }
 
+/** A contiguous copy of t's values on another device, through the host (no autograd). */
+export function copyAcross(t: Tensor, device: DeviceBackend, op = "to"): Tensor {
+  const src = t.storage.device;
+  if (!src.hasData && device.hasData) {
+    throw opError(op, `Cannot copy out of meta tensor; no data! (from a '${t.device}' tensor to '${device.name}')`);
+  }
+  if (!src.hasData || !device.hasData) return emptyTensor(t.shape, t.dtype, device);
+  const c = t.isContiguous() ? t : copyAs(t, t.dtype);
+  const n = numelOf(c.shape);
+  const host = src.hostView ? src.hostView(c.storage, c.offset, n) : src.download(c.storage, c.offset, n);
+  return fromHost(host, t.shape, t.dtype, device, false);
+}
+
 export function onesLike(t: Tensor): Tensor {
-  const out = emptyTensor(t.shape, t.dtype, t.device);
-  out.storage.data.fill(1);
+  const out = emptyTensor(t.shape, t.dtype, t.storage.device);
+  kernelsFor(out).fill(out, 1);
   return out;
 }
 
@@ -60,17 +107,20 @@ export function clone(t: Tensor): Tensor {
   return out;
 }
 
+/** `.to(device)`, `.to(dtype)`, `.to(device, dtype)`: t itself when nothing changes, like PyTorch. */
 export function to(t: Tensor, target: string, dtype?: DType): Tensor {
-  let device = t.device;
+  let device = t.storage.device;
   if ((DTYPES as readonly string[]).includes(target)) dtype = target as DType;
-  else device = canonicalDevice(target);
-  if (device !== t.device) assertDeviceUsable(device);
+  else if (target !== device.name) device = getDevice(target);
   const dt = dtype ?? t.dtype;
-  if (dt === t.dtype) return t;
-  const out = copyAs(t, dt);
-  if (isFloating(dt) && needsGrad(t)) {
-    const src = t.dtype;
-    record(out, "to", [t], (g) => [g.to(src)]);
+  let out = t;
+  if (device !== t.storage.device) out = copyAcross(t, device);
+  if (dt !== out.dtype) out = copyAs(out, dt);
+  if (out === t) return t;
+  if (needsGrad(t) && isFloating(dt)) {
+    const srcDevice = t.device;
+    const srcType = t.dtype;
+    record(out, "to", [t], (g) => [g.to(srcDevice, srcType)]);
   }
   return out;
 }

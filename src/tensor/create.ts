@@ -1,7 +1,5 @@
-import { assertDeviceUsable, canonicalDevice } from "../backend/device.js";
-import { MIN_POOLED, takeBuffer } from "../backend/buffer_pool.js";
-import { carve } from "../backend/slab.js";
-import { Storage } from "../backend/storage.js";
+import type { DeviceBackend } from "../backend/device.js";
+import { getDevice } from "../backends/registry.js";
 import { allocArray, arrayCtor, assertDType, castValue, type DType, type TypedArray } from "../core/dtype.js";
 import { fmtShape, opError } from "../core/errors.js";
 import { contiguousStrides, numelOf } from "../core/shape.js";
@@ -13,27 +11,32 @@ export interface TensorOptions {
   requiresGrad?: boolean;
 }
 
-export function resolveDevice(device: TensorOptions["device"]): string {
-  const d = device === undefined ? "cpu" : canonicalDevice(device);
-  if (d !== "cpu") assertDeviceUsable(d);
-  return d;
+/** The device object for a device option (default "cpu"). */
+export function resolveDevice(device: TensorOptions["device"]): DeviceBackend {
+  return getDevice(device === undefined ? "cpu" : device);
 }
 
-/** A contiguous tensor over existing storage data (no copy). */
-export function wrap(data: TypedArray, shape: readonly number[], dtype: DType, device = "cpu"): Tensor {
-  return new Tensor(new Storage(data, dtype, device), shape.slice(), contiguousStrides(shape), 0);
+/**
+ * A contiguous tensor holding host values on a device: uploaded once, or, on a host device when `adopt` is true,
+ * kept as the very array (fromTypedArray's zero-copy contract, and arrays the caller just built).
+ */
+export function fromHost(data: TypedArray, shape: readonly number[], dtype: DType, device: DeviceBackend, adopt = true): Tensor {
+  const storage = adopt && device.adopt ? device.adopt(data, dtype) : device.upload(data, dtype);
+  return new Tensor(storage, shape.slice(), contiguousStrides(shape), 0);
+}
+
+/** A contiguous CPU tensor over the caller's host array, no copy (what fromTypedArray checks and builds). */
+export function wrap(data: TypedArray, shape: readonly number[], dtype: DType): Tensor {
+  return fromHost(data, shape, dtype, getDevice("cpu"));
 }
 
 /** A new zero-filled contiguous tensor. */
-export function emptyTensor(shape: readonly number[], dtype: DType = "float32", device = "cpu"): Tensor {
+export function emptyTensor(shape: readonly number[], dtype: DType, device: DeviceBackend): Tensor {
   if (!arrayCtorOk(dtype)) assertDType(dtype);
   for (const d of shape) {
     if (!Number.isInteger(d) || d < 0) throw opError("empty", `invalid shape ${fmtShape(shape)}: sizes must be non-negative integers`);
   }
-  const n = numelOf(shape);
-  const t = wrap((n >= MIN_POOLED && takeBuffer(dtype, n)) || carve(dtype, n) || allocArray(dtype, n), shape, dtype, device);
-  t.storage.recyclable = true;
-  return t;
+  return new Tensor(device.alloc(dtype, numelOf(shape)), shape.slice(), contiguousStrides(shape), 0);
 }
 
 export function finish(t: Tensor, opts?: TensorOptions): Tensor {
@@ -99,7 +102,10 @@ function inferNested(data: Nested, shape: number[], depth: number, flat: number[
  * dtype; pass { dtype: torch.int64 } for integer data), booleans to bool, typed arrays keep their dtype.
  */
 export function tensor(data: Nested | Tensor, opts?: TensorOptions): Tensor {
-  if (data instanceof Tensor) return finish(data.detach().to(opts?.dtype ?? data.dtype).clone(), opts);
+  if (data instanceof Tensor) {
+    const moved = data.detach().to(opts?.device ?? data.device, opts?.dtype ?? data.dtype);
+    return finish(moved === data || moved.storage === data.storage ? moved.clone() : moved, opts);
+  }
   const device = resolveDevice(opts?.device);
   let dtype = opts?.dtype;
   if (ArrayBuffer.isView(data)) {
@@ -108,7 +114,7 @@ export function tensor(data: Nested | Tensor, opts?: TensorOptions): Tensor {
     const out = allocArray(dt, src.length);
     if (dt === dtypeOfArray(src) || (dt !== "bool" && dt !== "uint8" && dt !== "int32")) out.set(src);
     else for (let i = 0; i < src.length; i++) out[i] = castValue(dt, src[i]);
-    return finish(wrap(out, [src.length], dt, device), opts);
+    return finish(fromHost(out, [src.length], dt, device), opts);
   }
   const shape: number[] = [];
   const flat: number[] = [];
@@ -118,7 +124,7 @@ export function tensor(data: Nested | Tensor, opts?: TensorOptions): Tensor {
   dtype = dtype ? assertDType(dtype) : kind.bool && flat.length > 0 ? "bool" : "float32";
   const out = allocArray(dtype, flat.length);
   for (let i = 0; i < flat.length; i++) out[i] = castValue(dtype, flat[i]);
-  return finish(wrap(out, shape, dtype, device), opts);
+  return finish(fromHost(out, shape, dtype, device), opts);
 }
 
 function arrayCtorOk(dtype: DType): boolean {

@@ -1,16 +1,14 @@
-// The path every op takes: pick the kernels for the device, run them, and (when autograd is on and an input needs
-// it) record one tape node. Kept tiny because the tutorial's cost is dominated by this per-op overhead.
-import { assertDeviceUsable } from "../backend/device.js";
-import { cpuKernels } from "../backend/registry.js";
+// The path every op takes: find the kernels of the inputs' device, run them, and (when autograd is on and an input
+// needs it) record one tape node. Kept tiny because the tutorial's cost is dominated by this per-op overhead: the
+// device is a field of the storage, so finding its kernels is two field reads.
+import type { DeviceKernels } from "../backend/device.js";
 import { isGradEnabled } from "../autograd/grad_mode.js";
 import { Node, type BackwardFn, type Edge } from "../autograd/node.js";
 import { opError } from "../core/errors.js";
-import type { Kernels } from "../ops/kernels.js";
 import type { Tensor } from "./tensor.js";
 
-export function kernelsFor(t: Tensor): Kernels {
-  if (t.device !== "cpu") assertDeviceUsable(t.device);
-  return cpuKernels();
+export function kernelsFor(t: Tensor): DeviceKernels {
+  return t.storage.device.kernels;
 }
 
 export function needsGrad(a: Tensor | null | undefined, b?: Tensor | null, c?: Tensor | null): boolean {
@@ -30,8 +28,17 @@ export function record(out: Tensor, name: string, inputs: (Tensor | null)[], bac
   return out;
 }
 
+/** PyTorch's message, naming both devices. */
+export function deviceMismatch(op: string, a: string, b: string): Error {
+  return opError(op, `Expected all tensors to be on the same device, but found at least two devices, ${a} and ${b}!`);
+}
+
 export function sameDevice(op: string, a: Tensor, b: Tensor): void {
-  if (a.device !== b.device) {
-    throw opError(op, `expected all tensors to be on the same device, but found at least two devices, ${a.device} and ${b.device}`);
-  }
+  if (a.storage.device !== b.storage.device) throw deviceMismatch(op, a.device, b.device);
+}
+
+/** Every non-null tensor on a's device. */
+export function sameDevices(op: string, a: Tensor, ...others: (Tensor | null | undefined)[]): void {
+  const d = a.storage.device;
+  for (const o of others) if (o && o.storage.device !== d) throw deviceMismatch(op, a.device, o.device);
 }

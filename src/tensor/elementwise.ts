@@ -1,22 +1,27 @@
-import { isFloating, promoteTypes, promoteWithScalar, type DType } from "../core/dtype.js";
+import { castValue, isFloating, promoteTypes, promoteWithScalar, type DType } from "../core/dtype.js";
 import { broadcastShapes, sameShape } from "../core/shape.js";
 import { binaryOps, type BinaryName } from "../ops/binary.js";
 import { unaryOps, type UnaryName } from "../ops/unary.js";
-import { emptyTensor, wrap } from "./create.js";
-import { kernelsFor, needsGrad, record, sameDevice } from "./dispatch.js";
+import { binaryRules, binaryScalarRules, unaryRules } from "../autograd/rules.js";
+import { emptyTensor } from "./create.js";
+import { kernelsFor, needsGrad, record, sameDevice, sameDevices } from "./dispatch.js";
 import { expandTo } from "./movement.js";
-import type { Tensor, TensorOrScalar } from "./tensor.js";
+import type { Scalar, Tensor, TensorOrScalar } from "./tensor.js";
 
-const scalarArray = { float32: Float32Array, float64: Float64Array, int32: Int32Array, int64: Float64Array, uint8: Uint8Array, bool: Uint8Array };
+/** The dtype PyTorch computes `like op v` in for a JS number v, and v as that dtype stores it. */
+export function scalarOperand(v: Scalar, like: DType): [DType, number] {
+  const num = typeof v === "boolean" ? (v ? 1 : 0) : v;
+  const dt: DType = typeof v === "boolean" && like === "bool" ? "bool" : promoteWithScalar(like, num);
+  return [dt, dt === "float32" ? Math.fround(num) : castValue(dt, num)];
+}
 
-/** A JS number as a 0-d tensor whose dtype follows PyTorch's scalar promotion against `like`. */
+/** A JS number as a 0-d tensor on like's device (filled there: no host memory), for the rare ops that need one. */
 export function asTensor(v: TensorOrScalar, like: Tensor): Tensor {
   if (typeof v === "object") return v;
-  const num = typeof v === "boolean" ? (v ? 1 : 0) : v;
-  const dt: DType = typeof v === "boolean" && like.dtype === "bool" ? "bool" : promoteWithScalar(like.dtype, num);
-  const arr = new scalarArray[dt](1);
-  arr[0] = num;
-  return wrap(arr, [], dt, like.device);
+  const [dt, s] = scalarOperand(v, like.dtype);
+  const t = emptyTensor([], dt, like.storage.device);
+  kernelsFor(like).fill(t, s);
+  return t;
 }
 
 /** Sums a broadcast gradient back down to an input's shape. */
@@ -34,25 +39,28 @@ export function sumTo(g: Tensor, shape: readonly number[]): Tensor {
 export function unary(op: UnaryName, x: Tensor): Tensor {
   const def = unaryOps[op];
   const dtype = def.floatResult && !isFloating(x.dtype) ? "float32" : x.dtype;
-  const out = emptyTensor(x.shape, dtype, x.device);
+  const out = emptyTensor(x.shape, dtype, x.storage.device);
   kernelsFor(x).unary(op, x, out);
-  const bw = def.backward;
+  const bw = unaryRules[op];
   if (bw && needsGrad(x)) record(out, op, [x], (g) => [bw(g, x, out)], op === "neg" ? [] : [x, out]);
   return out;
 }
 
-export function binary(op: BinaryName, a: Tensor, bIn: TensorOrScalar): Tensor {
-  const def = binaryOps[op];
-  const b = asTensor(bIn, a);
+function resultType(op: BinaryName, common: DType): DType {
+  const r = binaryOps[op].result;
+  return r === "bool" ? "bool" : r === "float" && !isFloating(common) ? "float32" : common;
+}
+
+export function binary(op: BinaryName, a: Tensor, b: TensorOrScalar): Tensor {
+  if (typeof b !== "object") return binaryScalar(op, a, b);
   sameDevice(op, a, b);
-  const common = b.shape.length === 0 && typeof bIn !== "object" ? b.dtype : promoteTypes(a.dtype, b.dtype);
-  const dtype = def.result === "bool" ? "bool" : def.result === "float" && !isFloating(common) ? "float32" : common;
+  const dtype = resultType(op, promoteTypes(a.dtype, b.dtype));
   const shape = sameShape(a.shape, b.shape) ? a.shape : broadcastShapes(op, a.shape, b.shape);
-  const out = emptyTensor(shape, dtype, a.device);
+  const out = emptyTensor(shape, dtype, a.storage.device);
   const ea = a.shape === shape || sameShape(a.shape, shape) ? a : expandTo(a, shape);
   const eb = sameShape(b.shape, shape) ? b : expandTo(b, shape);
   kernelsFor(a).binary(op, ea, eb, out);
-  const bw = def.backward;
+  const bw = binaryRules[op];
   if (bw && needsGrad(a, b)) {
     const saved = op === "add" || op === "sub" ? [] : op === "pow" ? [a, b, out] : [a, b];
     record(
@@ -69,8 +77,21 @@ export function binary(op: BinaryName, a: Tensor, bIn: TensorOrScalar): Tensor {
   return out;
 }
 
+/** a op v for a JS number v: v is a kernel parameter, in the dtype PyTorch's scalar promotion gives it. */
+function binaryScalar(op: BinaryName, a: Tensor, v: Scalar): Tensor {
+  const [dt, s] = scalarOperand(v, a.dtype);
+  const out = emptyTensor(a.shape, resultType(op, dt), a.storage.device);
+  kernelsFor(a).binaryScalar(op, a, s, out);
+  const bw = binaryScalarRules[op];
+  if (bw && needsGrad(a)) {
+    const saved = op === "add" || op === "sub" || op === "mul" || op === "div" ? [] : op === "pow" ? [a, out] : [a];
+    record(out, op, [a], (g) => [bw(g, a, s, out)], saved);
+  }
+  return out;
+}
+
 export function clamp(x: Tensor, lo: number, hi: number): Tensor {
-  const out = emptyTensor(x.shape, x.dtype, x.device);
+  const out = emptyTensor(x.shape, x.dtype, x.storage.device);
   kernelsFor(x).clamp(x, out, lo, hi);
   if (needsGrad(x)) record(out, "clamp", [x], (g) => [g.mul(x.ge(lo).mul(x.le(hi)))], [x]);
   return out;
@@ -78,9 +99,10 @@ export function clamp(x: Tensor, lo: number, hi: number): Tensor {
 
 export function where(cond: Tensor, a: Tensor, bIn: TensorOrScalar): Tensor {
   const b = asTensor(bIn, a);
+  sameDevices("where", a, b, cond);
   const shape = broadcastShapes("where", broadcastShapes("where", cond.shape, a.shape), b.shape);
   const dtype = promoteTypes(a.dtype, b.dtype);
-  const out = emptyTensor(shape, dtype, a.device);
+  const out = emptyTensor(shape, dtype, a.storage.device);
   kernelsFor(a).where(expandTo(cond, shape), expandTo(a, shape), expandTo(b, shape), out);
   if (needsGrad(a, b)) {
     record(out, "where", [a, b], (g) => [

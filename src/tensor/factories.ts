@@ -1,6 +1,9 @@
-import { isFloating, type DType } from "../core/dtype.js";
+// Factories build on the device: zeros is the allocator's zero fill, ones/full a fill kernel, and the rest compute
+// their values on the host and upload them once.
+import { allocArray, castValue, isFloating, type DType } from "../core/dtype.js";
 import { opError } from "../core/errors.js";
-import { emptyTensor, finish, resolveDevice, wrap, type TensorOptions } from "./create.js";
+import { kernelsFor } from "./dispatch.js";
+import { emptyTensor, finish, fromHost, resolveDevice, type TensorOptions } from "./create.js";
 import { fillNormal, fillUniform, permutation, type Generator, defaultGenerator } from "./random.js";
 import type { Tensor } from "./tensor.js";
 
@@ -37,8 +40,16 @@ export function empty(...args: SizeArgs): Tensor {
 export function ones(...args: SizeArgs): Tensor {
   const [shape, opts] = parse(args);
   const t = make(shape, opts);
-  t.storage.data.fill(1);
+  kernelsFor(t).fill(t, 1);
   return finish(t, opts);
+}
+
+/** Host values of dtype's array type, uploaded once to the option's device. */
+function upload(values: Float64Array | number[], shape: number[], dtype: DType, opts: TensorOptions): Tensor {
+  const arr = allocArray(dtype, values.length);
+  if (dtype === "float32" || dtype === "float64" || dtype === "int64") arr.set(values);
+  else for (let i = 0; i < values.length; i++) arr[i] = castValue(dtype, values[i]!);
+  return fromHost(arr, shape, dtype, resolveDevice(opts.device));
 }
 
 export function full(shape: readonly number[], value: number | boolean, opts: TensorOptions = {}): Tensor {
@@ -56,16 +67,14 @@ function floatDType(op: string, opts: TensorOptions): DType {
 
 export function rand(...args: SizeArgs): Tensor {
   const [shape, opts] = parse(args);
-  const t = emptyTensor(shape, floatDType("rand", opts), resolveDevice(opts.device));
-  t.storage.data.set(fillUniform(t.numel(), 0, 1, opts.generator));
-  return finish(t, opts);
+  const dtype = floatDType("rand", opts);
+  return finish(upload(fillUniform(count(shape), 0, 1, opts.generator), shape, dtype, opts), opts);
 }
 
 export function randn(...args: SizeArgs): Tensor {
   const [shape, opts] = parse(args);
-  const t = emptyTensor(shape, floatDType("randn", opts), resolveDevice(opts.device));
-  t.storage.data.set(fillNormal(t.numel(), 0, 1, opts.generator));
-  return finish(t, opts);
+  const dtype = floatDType("randn", opts);
+  return finish(upload(fillNormal(count(shape), 0, 1, opts.generator), shape, dtype, opts), opts);
 }
 
 /** randint(high, size) or randint(low, high, size), int64 by default. */
@@ -85,17 +94,14 @@ export function randint(a: number, b: number | readonly number[], c?: readonly n
     opts = (c as RandomOptions) ?? {};
   }
   if (!(high > low)) throw opError("randint", `random_ expects 'from' to be less than 'to', but got from=${low} >= to=${high}`);
-  const t = make([...size], opts, "int64");
   const gen = opts.generator ?? defaultGenerator;
-  const data = t.storage.data;
-  for (let i = 0; i < data.length; i++) data[i] = gen.randint(low, high);
-  return t;
+  const values = new Float64Array(count(size));
+  for (let i = 0; i < values.length; i++) values[i] = gen.randint(low, high);
+  return upload(values, [...size], opts.dtype ?? "int64", opts);
 }
 
 export function randperm(n: number, opts: RandomOptions = {}): Tensor {
-  const t = make([n], opts, "int64");
-  t.storage.data.set(permutation(n, opts.generator));
-  return t;
+  return upload(permutation(n, opts.generator), [n], opts.dtype ?? "int64", opts);
 }
 
 /** arange(end), arange(start, end), arange(start, end, step); integer arguments give int64 like PyTorch. */
@@ -106,26 +112,24 @@ export function arange(a: number, b?: number | TensorOptions, c?: number | Tenso
   if (step === 0) throw opError("arange", "step must be nonzero");
   const n = Math.max(0, Math.ceil((end - start) / step));
   const allInt = nums.every(Number.isInteger);
-  const t = make([n], opts, allInt ? "int64" : "float32");
-  const data = t.storage.data;
+  const data = new Float64Array(n);
   for (let i = 0; i < n; i++) data[i] = start + i * step;
-  return finish(t, opts);
+  return finish(upload(data, [n], opts.dtype ?? (allInt ? "int64" : "float32"), opts), opts);
 }
 
 export function linspace(start: number, end: number, steps: number, opts: TensorOptions = {}): Tensor {
-  const t = make([steps], opts);
-  const data = t.storage.data;
+  const data = new Float64Array(steps);
   const step = steps > 1 ? (end - start) / (steps - 1) : 0;
   for (let i = 0; i < steps; i++) data[i] = i < steps / 2 ? start + i * step : end - (steps - 1 - i) * step;
-  return finish(t, opts);
+  return finish(upload(data, [steps], opts.dtype ?? "float32", opts), opts);
 }
 
 export function eye(n: number, m: number | TensorOptions = n, opts: TensorOptions = {}): Tensor {
   const cols = typeof m === "number" ? m : n;
   const o = typeof m === "object" ? m : opts;
-  const t = make([n, cols], o);
-  for (let i = 0; i < Math.min(n, cols); i++) t.storage.data[i * cols + i] = 1;
-  return finish(t, o);
+  const data = new Float64Array(n * cols);
+  for (let i = 0; i < Math.min(n, cols); i++) data[i * cols + i] = 1;
+  return finish(upload(data, [n, cols], o.dtype ?? "float32", o), o);
 }
 
 function likeOpts(t: Tensor, opts: TensorOptions = {}): TensorOptions {
@@ -139,10 +143,9 @@ export const fullLike = (t: Tensor, v: number, opts?: TensorOptions): Tensor => 
 export const randLike = (t: Tensor, opts?: RandomOptions): Tensor => rand(t.shape, { ...likeOpts(t, opts), generator: opts?.generator });
 export const randnLike = (t: Tensor, opts?: RandomOptions): Tensor => randn(t.shape, { ...likeOpts(t, opts), generator: opts?.generator });
 
-export function scalarTensor(v: number, dtype: DType = "float32"): Tensor {
-  const t = emptyTensor([], dtype);
-  t.storage.data[0] = v;
-  return t;
+function count(shape: readonly number[]): number {
+  for (const d of shape) {
+    if (!Number.isInteger(d) || d < 0) throw opError("empty", `invalid shape [${shape.join(", ")}]: sizes must be non-negative integers`);
+  }
+  return shape.reduce((a, b) => a * b, 1);
 }
-
-export { wrap };

@@ -39,6 +39,8 @@ function sci(v: number): string {
 }
 
 export function formatTensor(t: Tensor): string {
+  // Like PyTorch: a tensor without values prints its shape and device (printing is otherwise a sync point).
+  if (!t.storage.device.hasData) return `tensor(..., ${trailer(t, true).join(", ")})`;
   const flat = dataSync(t);
   const shape = t.shape;
   const summarize = flat.length > THRESHOLD;
@@ -69,13 +71,18 @@ export function formatTensor(t: Tensor): string {
     return `[${parts.join(sep)}]`;
   };
   const body = shape.length === 0 ? fmt(flat[0]) : render(0, 0);
+  const extras = trailer(t, t.numel() === 0 && shape.length !== 1);
+  return `tensor(${body}${extras.length ? ", " + extras.join(", ") : ""})`;
+}
+
+function trailer(t: Tensor, withSize: boolean): string[] {
   const extras: string[] = [];
-  if (t.numel() === 0 && shape.length !== 1) extras.push(`size=(${shape.join(", ")})`);
   if (t.device !== "cpu") extras.push(`device='${t.device}'`);
+  if (withSize) extras.push(`size=(${t.shape.join(", ")}${t.shape.length === 1 ? "," : ""})`);
   if (t.dtype !== "float32" && t.dtype !== "int64" && t.dtype !== "bool") extras.push(`dtype=torch.${t.dtype}`);
   if (t.gradFn) extras.push(`grad_fn=<${t.gradFn.name[0].toUpperCase()}${t.gradFn.name.slice(1)}Backward>`);
   else if (t.requiresGrad) extras.push("requires_grad=True");
-  return `tensor(${body}${extras.length ? ", " + extras.join(", ") : ""})`;
+  return extras;
 }
 
 function indicesOf(n: number, summarize: boolean): number[] {

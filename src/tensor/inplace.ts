@@ -1,13 +1,14 @@
 import { isGradEnabled } from "../autograd/grad_mode.js";
-import { contiguousStrides, numelOf } from "../core/shape.js";
-import { kernelsFor, needsGrad, record } from "./dispatch.js";
+import { numelOf } from "../core/shape.js";
+import { kernelsFor, needsGrad, record, sameDevice } from "./dispatch.js";
 import { promoteTypes } from "../core/dtype.js";
 import { binaryOps, type BinaryName } from "../ops/binary.js";
-import { asTensor, sumTo } from "./elementwise.js";
-import type { TensorOrScalar } from "./tensor.js";
+import { scalarOperand, sumTo } from "./elementwise.js";
+import { fromHost } from "./create.js";
+import { copyAcross } from "./convert.js";
 import { expandTo } from "./movement.js";
 import { fillNormal, fillUniform } from "./random.js";
-import type { Tensor } from "./tensor.js";
+import type { Tensor, TensorOrScalar } from "./tensor.js";
 
 function checkWritable(self: Tensor, tracked: boolean): void {
   if (isGradEnabled() && self.requiresGrad && self.isLeaf) {
@@ -46,12 +47,22 @@ export function apply<T extends Tensor>(self: T, op: (s: Tensor) => Tensor, othe
  * index, so aliasing is safe); with autograd it goes through apply().
  */
 export function binaryInPlace<T extends Tensor>(self: T, op: BinaryName, other: TensorOrScalar): T {
-  const o = asTensor(other, self);
-  if (needsGrad(self, o) || !self.isContiguous() || binaryOps[op].result !== "promote" || promoteTypes(self.dtype, o.dtype) !== self.dtype) {
-    return apply(self, (s) => s.binary(op, o), [o]);
+  if (typeof other !== "object") {
+    const [dt, s] = scalarOperand(other, self.dtype);
+    if (needsGrad(self) || !self.isContiguous() || binaryOps[op].result !== "promote" || dt !== self.dtype) {
+      return apply(self, (x) => x.binary(op, other));
+    }
+    checkWritable(self, false);
+    kernelsFor(self).binaryScalar(op, self, s, self);
+    self.storage.version++;
+    return self;
+  }
+  sameDevice(`${op}_`, self, other);
+  if (needsGrad(self, other) || !self.isContiguous() || binaryOps[op].result !== "promote" || promoteTypes(self.dtype, other.dtype) !== self.dtype) {
+    return apply(self, (x) => x.binary(op, other), [other]);
   }
   checkWritable(self, false);
-  kernelsFor(self).binary(op, self, expandTo(o, self.shape), self);
+  kernelsFor(self).binary(op, self, expandTo(other, self.shape), self);
   self.storage.version++;
   return self;
 }
@@ -70,7 +81,9 @@ export function fill<T extends Tensor>(self: T, value: number): T {
 export function copyFrom<T extends Tensor>(self: T, src: Tensor): T {
   const tracked = needsGrad(src) || (needsGrad(self) && !self.isLeaf);
   checkWritable(self, tracked);
-  kernelsFor(self).copy(expandTo(src, self.shape), self);
+  // copy_ is the one op that crosses devices (PyTorch's too): the values travel through the host.
+  const from = src.storage.device === self.storage.device ? src : copyAcross(src, self.storage.device, "copy_");
+  kernelsFor(self).copy(expandTo(from, self.shape), self);
   self.storage.version++;
   if (tracked) {
     const alias = self.detach();
@@ -93,9 +106,9 @@ export function normal<T extends Tensor>(self: T, mean: number, std: number): T 
   return self;
 }
 
+/** Draws on the host, uploads once, and lets the device's copy kernel cast and scatter into self's layout. */
 function randomInto(self: Tensor, draw: (n: number) => Float64Array): void {
-  const values = draw(numelOf(self.shape));
-  const src = { storage: { data: values }, shape: self.shape, strides: contiguousStrides(self.shape), offset: 0, dtype: "float64" as const };
-  kernelsFor(self).copy(src, self);
+  const values = fromHost(draw(numelOf(self.shape)), self.shape, "float64", self.storage.device);
+  kernelsFor(self).copy(values, self);
   self.storage.version++;
 }

@@ -2,7 +2,7 @@ import { isGradEnabled } from "../autograd/grad_mode.js";
 import { opError } from "../core/errors.js";
 import { broadcastShapes, numelOf } from "../core/shape.js";
 import { emptyTensor } from "./create.js";
-import { kernelsFor, needsGrad, record, sameDevice } from "./dispatch.js";
+import { kernelsFor, needsGrad, record, sameDevice, sameDevices } from "./dispatch.js";
 import type { Tensor } from "./tensor.js";
 
 /**
@@ -34,7 +34,7 @@ export function mm(a: Tensor, b: Tensor): Tensor {
   checkFloat("mm", a, b);
   const [M, K] = a.shape;
   const N = b.shape[1];
-  const out = emptyTensor([M, N], a.dtype, a.device);
+  const out = emptyTensor([M, N], a.dtype, a.storage.device);
   const [A, ta] = operand(a);
   const [B, tb] = operand(b);
   kernelsFor(a).bmm(A, B, out, 1, M, N, K, ta, tb);
@@ -52,7 +52,7 @@ export function bmm(a: Tensor, b: Tensor): Tensor {
   checkFloat("bmm", a, b);
   const [batch, M, K] = a.shape;
   const N = b.shape[2];
-  const out = emptyTensor([batch, M, N], a.dtype, a.device);
+  const out = emptyTensor([batch, M, N], a.dtype, a.storage.device);
   const [A, ta] = operand(a);
   const [B, tb] = operand(b);
   kernelsFor(a).bmm(A, B, out, batch, M, N, K, ta, tb);
@@ -111,6 +111,7 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor 
     );
   }
   checkFloat("linear", x, weight);
+  sameDevices("linear", x, weight, bias);
   const N = weight.shape[0];
   if (bias && (bias.dim() !== 1 || bias.shape[0] !== N)) {
     throw opError("linear", `bias has shape [${bias.shape.join(", ")}] but the layer has ${N} output features`);
@@ -120,7 +121,7 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor 
   const x2 = x.dim() === 2 && x.isContiguous() ? x : x.reshape([M, K]).contiguous();
   const w = weight.contiguous();
   const b = bias ? bias.contiguous() : null;
-  const out = emptyTensor([M, N], x.dtype, x.device);
+  const out = emptyTensor([M, N], x.dtype, x.storage.device);
   kernelsFor(x).linear(x2, w, b, out);
   if (needsGrad(x, weight, bias)) {
     record(
@@ -132,9 +133,9 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor 
         if (isGradEnabled()) {
           return [x2.requiresGrad ? mm(g, w) : null, weight.requiresGrad ? mm(g.t(), x2) : null, bias?.requiresGrad ? g.sum(0) : null];
         }
-        const gx = x2.requiresGrad ? emptyTensor(x2.shape, x2.dtype, x2.device) : null;
-        const gw = weight.requiresGrad ? emptyTensor(weight.shape, weight.dtype, weight.device) : null;
-        const gb = bias?.requiresGrad ? emptyTensor([N], weight.dtype, weight.device) : null;
+        const gx = x2.requiresGrad ? emptyTensor(x2.shape, x2.dtype, x2.storage.device) : null;
+        const gw = weight.requiresGrad ? emptyTensor(weight.shape, weight.dtype, weight.storage.device) : null;
+        const gb = bias?.requiresGrad ? emptyTensor([N], weight.dtype, weight.storage.device) : null;
         kernelsFor(g).linearBackward(g.contiguous(), x2, w, gx, gw, gb);
         return [gx, gw, gb];
       },

@@ -1,7 +1,7 @@
 import { fmtShape, opError } from "../core/errors.js";
 import { contiguousStrides, inferShape, normDim, numelOf, sameShape, viewStrides } from "../core/shape.js";
 import { emptyTensor } from "./create.js";
-import { kernelsFor, needsGrad, record } from "./dispatch.js";
+import { kernelsFor, needsGrad, record, sameDevice, sameDevices } from "./dispatch.js";
 import { sumTo } from "./elementwise.js";
 import { Tensor, type IndexSpec, type ShapeArg } from "./tensor.js";
 
@@ -132,7 +132,7 @@ export function unsqueeze(t: Tensor, dim: number): Tensor {
 
 /** Places g into zeros of `shape` at positions start, start+step, ... along dim (the backward of slicing). */
 function embed(g: Tensor, shape: readonly number[], dim: number, start: number, step: number): Tensor {
-  const out = emptyTensor(shape, g.dtype, g.device);
+  const out = emptyTensor(shape, g.dtype, g.storage.device);
   const len = g.shape[dim];
   const dst = slice(out, dim, start, start + (len - 1) * step + 1, step, false);
   kernelsFor(g).copy(g, dst);
@@ -214,6 +214,7 @@ export function indexSelect(t: Tensor, dim: number, idx: Tensor): Tensor {
   if (idx.dim() > 1 || idx.isFloatingPoint() || idx.dtype === "bool") {
     throw opError("indexSelect", `index must be a 1-D integer tensor, got ${idx.dtype} of shape ${fmtShape(idx.shape)}`);
   }
+  sameDevice("indexSelect", t, idx);
   const x = t.contiguous();
   const ix = idx.contiguous();
   const n = t.shape[d];
@@ -221,12 +222,12 @@ export function indexSelect(t: Tensor, dim: number, idx: Tensor): Tensor {
   const inner = numelOf(t.shape.slice(d + 1));
   const shape = t.shape.slice();
   shape[d] = idx.numel();
-  const out = emptyTensor(shape, t.dtype, t.device);
+  const out = emptyTensor(shape, t.dtype, t.storage.device);
   kernelsFor(t).indexSelect(x, ix, out, outer, n, inner);
   const from = t.shape;
   if (needsGrad(t)) {
     record(out, "indexSelect", [t], (g) => {
-      const gx = emptyTensor(from, g.dtype, g.device);
+      const gx = emptyTensor(from, g.dtype, g.storage.device);
       kernelsFor(g).indexAdd(g.contiguous(), ix, gx, outer, n, inner);
       return [gx];
     });
@@ -261,6 +262,7 @@ export function chunk(t: Tensor, chunks: number, dim: number): Tensor[] {
 export function cat(tensors: readonly Tensor[], dim = 0): Tensor {
   if (tensors.length === 0) throw opError("cat", "expected a non-empty list of tensors");
   const first = tensors[0];
+  sameDevices("cat", first, ...tensors);
   const d = normDim("cat", dim, first.dim());
   let total = 0;
   let dtype = first.dtype;
@@ -273,7 +275,7 @@ export function cat(tensors: readonly Tensor[], dim = 0): Tensor {
   }
   const shape = first.shape.slice();
   shape[d] = total;
-  const out = emptyTensor(shape, dtype, first.device);
+  const out = emptyTensor(shape, dtype, first.storage.device);
   const k = kernelsFor(first);
   let start = 0;
   const starts: number[] = [];

@@ -6,7 +6,7 @@ import { fmtShape, opError } from "../core/errors.js";
 import { normDim, numelOf } from "../core/shape.js";
 import type { Conv2dParams, CrossEntropyParams, Pool2dParams, Reduction } from "../ops/kernels.js";
 import { emptyTensor } from "./create.js";
-import { kernelsFor, needsGrad, record, sameDevice } from "./dispatch.js";
+import { kernelsFor, needsGrad, record, sameDevice, sameDevices } from "./dispatch.js";
 import type { Tensor } from "./tensor.js";
 
 /** Backward passes that run kernels record no graph: refuse createGraph rather than give wrong higher derivatives. */
@@ -25,7 +25,7 @@ export function softmax(t: Tensor, dim: number, log: boolean): Tensor {
   const n = t.dim() === 0 ? 1 : t.shape[d];
   const outer = numelOf(t.shape.slice(0, d));
   const inner = numelOf(t.shape.slice(d + 1));
-  const out = emptyTensor(t.shape, x.dtype, t.device);
+  const out = emptyTensor(t.shape, x.dtype, t.storage.device);
   kernelsFor(t).softmax(x, out, outer, n, inner, log);
   if (needsGrad(t)) {
     record(out, op, [t], (g) => {
@@ -41,7 +41,7 @@ export function softmax(t: Tensor, dim: number, log: boolean): Tensor {
 
 function softmaxBackward(g: Tensor, y: Tensor, outer: number, n: number, inner: number, log: boolean): Tensor {
   const gc = g.contiguous();
-  const gx = emptyTensor(y.shape, y.dtype, y.device);
+  const gx = emptyTensor(y.shape, y.dtype, y.storage.device);
   kernelsFor(y).softmaxBackward(gc, y, gx, outer, n, inner, log);
   return gx;
 }
@@ -65,7 +65,7 @@ export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null | undefine
   if (x.dim() !== 4) throw opError("conv2d", `expected 3-D or 4-D input (N, C, H, W), got input of shape ${fmtShape(x.shape)}`);
   if (weight.dim() !== 4) throw opError("conv2d", `expected 4-D weight (out, in/groups, kH, kW), got ${fmtShape(weight.shape)}`);
   requireFloat("conv2d", x);
-  sameDevice("conv2d", x, weight);
+  sameDevices("conv2d", x, weight, bias);
   if (x.dtype !== weight.dtype) throw opError("conv2d", `input (${x.dtype}) and weight (${weight.dtype}) must have the same dtype`);
   const groups = o.groups ?? 1;
   const [N, C, H, W] = x.shape;
@@ -100,7 +100,7 @@ export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null | undefine
   const xc = x.contiguous();
   const wc = weight.contiguous();
   const bc = bias ? bias.contiguous() : null;
-  const out = emptyTensor([N, OC, OH, OW], x.dtype, x.device);
+  const out = emptyTensor([N, OC, OH, OW], x.dtype, x.storage.device);
   const k = kernelsFor(x);
   k.conv2d(xc, wc, bc, out, p);
   if (needsGrad(x, weight, bias)) {
@@ -111,9 +111,9 @@ export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null | undefine
       (g) => {
         firstOrderOnly("conv2d");
         const gc = g.contiguous();
-        const gx = x.requiresGrad ? emptyTensor(x.shape, x.dtype, x.device) : null;
-        const gw = weight.requiresGrad ? emptyTensor(weight.shape, weight.dtype, weight.device) : null;
-        const gb = bias?.requiresGrad ? emptyTensor(bias.shape, bias.dtype, bias.device) : null;
+        const gx = x.requiresGrad ? emptyTensor(x.shape, x.dtype, x.storage.device) : null;
+        const gw = weight.requiresGrad ? emptyTensor(weight.shape, weight.dtype, weight.storage.device) : null;
+        const gb = bias?.requiresGrad ? emptyTensor(bias.shape, bias.dtype, bias.storage.device) : null;
         kernelsFor(g).conv2dBackward(gc, xc, wc, gx, gw, gb, p);
         return [gx, gw, gb];
       },
@@ -169,13 +169,13 @@ export function maxPool2d(x: Tensor, kernel: number | [number, number], o: Pool2
   requireFloat("maxPool2d", x);
   const p = poolParams("maxPool2d", x, kernel, o);
   const xc = x.contiguous();
-  const out = emptyTensor([p.N, p.C, p.OH, p.OW], x.dtype, x.device);
-  const indices = emptyTensor([p.N, p.C, p.OH, p.OW], "int32", x.device);
+  const out = emptyTensor([p.N, p.C, p.OH, p.OW], x.dtype, x.storage.device);
+  const indices = emptyTensor([p.N, p.C, p.OH, p.OW], "int32", x.storage.device);
   kernelsFor(x).maxPool2d(xc, out, indices, p);
   if (needsGrad(x)) {
     record(out, "maxPool2d", [x], (g) => {
       firstOrderOnly("maxPool2d");
-      const gx = emptyTensor(x.shape, g.dtype, g.device);
+      const gx = emptyTensor(x.shape, g.dtype, g.storage.device);
       kernelsFor(g).maxPool2dBackward(g.contiguous(), indices, gx, p);
       return [gx];
     });
@@ -193,12 +193,12 @@ export function avgPool2d(x: Tensor, kernel: number | [number, number], o: Pool2
   if (x.dim() === 3) return avgPool2d(x.unsqueeze(0), kernel, o).squeeze(0);
   requireFloat("avgPool2d", x);
   const p = poolParams("avgPool2d", x, kernel, { ...o, dilation: 1 });
-  const out = emptyTensor([p.N, p.C, p.OH, p.OW], x.dtype, x.device);
+  const out = emptyTensor([p.N, p.C, p.OH, p.OW], x.dtype, x.storage.device);
   kernelsFor(x).avgPool2d(x.contiguous(), out, p);
   if (needsGrad(x)) {
     record(out, "avgPool2d", [x], (g) => {
       firstOrderOnly("avgPool2d");
-      const gx = emptyTensor(x.shape, g.dtype, g.device);
+      const gx = emptyTensor(x.shape, g.dtype, g.storage.device);
       kernelsFor(g).avgPool2dBackward(g.contiguous(), gx, p);
       return [gx];
     });
@@ -245,11 +245,12 @@ function flattenSpatial(
 export function crossEntropy(input: Tensor, target: Tensor, o: LossOptions = {}): Tensor {
   if (input.dim() > 2 && target.dim() === input.dim() - 1) return flattenSpatial(input, target, o, crossEntropy);
   requireFloat("crossEntropy", input);
+  sameDevice("crossEntropy", input, target);
   const p = lossParams("crossEntropy", input, target, o);
   const x = input.contiguous();
   const t = target.contiguous();
-  const loss = emptyTensor(p.reduction === "none" ? [input.shape[0]] : [], input.dtype, input.device);
-  const grad = needsGrad(input) ? emptyTensor(input.shape, input.dtype, input.device) : null;
+  const loss = emptyTensor(p.reduction === "none" ? [input.shape[0]] : [], input.dtype, input.storage.device);
+  const grad = needsGrad(input) ? emptyTensor(input.shape, input.dtype, input.storage.device) : null;
   kernelsFor(input).crossEntropy(x, t, loss, grad, p);
   if (grad) {
     record(loss, "crossEntropy", [input], (g) => {
@@ -263,14 +264,15 @@ export function crossEntropy(input: Tensor, target: Tensor, o: LossOptions = {})
 export function nllLoss(input: Tensor, target: Tensor, o: LossOptions = {}): Tensor {
   if (input.dim() > 2 && target.dim() === input.dim() - 1) return flattenSpatial(input, target, o, nllLoss);
   requireFloat("nllLoss", input);
+  sameDevice("nllLoss", input, target);
   const p = lossParams("nllLoss", input, target, { ...o, labelSmoothing: 0 });
   const t = target.contiguous();
-  const loss = emptyTensor(p.reduction === "none" ? [input.shape[0]] : [], input.dtype, input.device);
+  const loss = emptyTensor(p.reduction === "none" ? [input.shape[0]] : [], input.dtype, input.storage.device);
   kernelsFor(input).nllLoss(input.contiguous(), t, loss, p);
   if (needsGrad(input)) {
     record(loss, "nllLoss", [input], (g) => {
       firstOrderOnly("nllLoss");
-      const gx = emptyTensor(input.shape, input.dtype, input.device);
+      const gx = emptyTensor(input.shape, input.dtype, input.storage.device);
       kernelsFor(g).nllLossBackward(t, gx, g.contiguous(), p);
       return [gx];
     });
@@ -289,6 +291,7 @@ export function batchNorm(
   o: BatchNormOptions = {},
 ): Tensor {
   requireFloat("batchNorm", x);
+  sameDevices("batchNorm", x, weight, bias, runningMean, runningVar);
   if (x.dim() < 2) throw opError("batchNorm", `expected at least 2-D input (N, C, ...), got ${fmtShape(x.shape)}`);
   const [N, C] = x.shape;
   const HW = numelOf(x.shape.slice(2));
@@ -307,9 +310,9 @@ export function batchNorm(
   }
   const p = { N, C, HW, training, momentum: o.momentum ?? 0.1, eps: o.eps ?? 1e-5 };
   const xc = x.contiguous();
-  const out = emptyTensor(x.shape, x.dtype, x.device);
-  const saveMean = emptyTensor([C], x.dtype, x.device);
-  const saveInvstd = emptyTensor([C], x.dtype, x.device);
+  const out = emptyTensor(x.shape, x.dtype, x.storage.device);
+  const saveMean = emptyTensor([C], x.dtype, x.storage.device);
+  const saveInvstd = emptyTensor([C], x.dtype, x.storage.device);
   kernelsFor(x).batchNorm(xc, weight, bias, runningMean, runningVar, out, saveMean, saveInvstd, p);
   if (runningMean) runningMean.storage.version++;
   if (runningVar) runningVar.storage.version++;
@@ -320,9 +323,9 @@ export function batchNorm(
       [x, weight, bias],
       (g) => {
         firstOrderOnly("batchNorm");
-        const gx = emptyTensor(x.shape, x.dtype, x.device);
-        const gw = weight?.requiresGrad ? emptyTensor([C], x.dtype, x.device) : null;
-        const gb = bias?.requiresGrad ? emptyTensor([C], x.dtype, x.device) : null;
+        const gx = emptyTensor(x.shape, x.dtype, x.storage.device);
+        const gw = weight?.requiresGrad ? emptyTensor([C], x.dtype, x.storage.device) : null;
+        const gb = bias?.requiresGrad ? emptyTensor([C], x.dtype, x.storage.device) : null;
         kernelsFor(g).batchNormBackward(g.contiguous(), xc, weight, saveMean, saveInvstd, gx, gw, gb, p);
         return [x.requiresGrad ? gx : null, gw, gb];
       },

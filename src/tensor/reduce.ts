@@ -1,7 +1,7 @@
 import { isFloating, type DType } from "../core/dtype.js";
 import { opError } from "../core/errors.js";
 import { normDim, numelOf } from "../core/shape.js";
-import { emptyTensor, wrap } from "./create.js";
+import { emptyTensor, fromHost } from "./create.js";
 import { kernelsFor, needsGrad, record } from "./dispatch.js";
 import { Tensor, type Dims, type MaxResult } from "./tensor.js";
 
@@ -40,7 +40,7 @@ function asBlock(t: Tensor, dims: readonly number[]): [Tensor, number, number, n
 }
 
 function copyRaw(t: Tensor): Tensor {
-  const out = emptyTensor(t.shape, t.dtype, t.device);
+  const out = emptyTensor(t.shape, t.dtype, t.storage.device);
   kernelsFor(t).copy(t, out);
   return out;
 }
@@ -55,7 +55,7 @@ export function sum(t: Tensor, dim: Dims | null | undefined, keepdim: boolean, d
   const dims = reducedDims("sum", t, dim);
   const resultType = dtype ?? (isFloating(t.dtype) ? t.dtype : "int64");
   const [x, outer, red, inner] = asBlock(t, dims);
-  const out = emptyTensor(outShape(t, dims, keepdim), resultType, t.device);
+  const out = emptyTensor(outShape(t, dims, keepdim), resultType, t.storage.device);
   kernelsFor(t).sumDim(x, out, outer, dims.length ? red : 1, dims.length ? inner : t.numel());
   if (needsGrad(t)) {
     const inShape = t.shape;
@@ -76,7 +76,7 @@ export function mean(t: Tensor, dim: Dims | null | undefined, keepdim: boolean):
 export function prod(t: Tensor, dim: number | null | undefined, keepdim: boolean): Tensor {
   const dims = reducedDims("prod", t, dim);
   const [x, outer, red, inner] = asBlock(t, dims);
-  const out = emptyTensor(outShape(t, dims, keepdim), isFloating(t.dtype) ? t.dtype : "int64", t.device);
+  const out = emptyTensor(outShape(t, dims, keepdim), isFloating(t.dtype) ? t.dtype : "int64", t.storage.device);
   kernelsFor(t).prodDim(x, out, outer, dims.length ? red : 1, dims.length ? inner : t.numel());
   if (needsGrad(t)) {
     const inShape = t.shape;
@@ -104,8 +104,8 @@ function extreme(t: Tensor, dims: number[], keepdim: boolean, isMin: boolean): [
   if (t.numel() === 0) throw opError(isMin ? "min" : "max", "cannot reduce an empty tensor (no identity)");
   const [x, outer, red, inner] = asBlock(t, dims);
   const shape = outShape(t, dims, keepdim);
-  const values = emptyTensor(shape, t.dtype, t.device);
-  const indices = emptyTensor(shape, "int64", t.device);
+  const values = emptyTensor(shape, t.dtype, t.storage.device);
+  const indices = emptyTensor(shape, "int64", t.storage.device);
   kernelsFor(t).maxDim(x, values, indices, outer, dims.length ? red : t.numel(), dims.length ? inner : 1, isMin);
   return [values, indices];
 }
@@ -131,7 +131,7 @@ export function extremeDim(t: Tensor, dim: number, keepdim: boolean, isMin: bool
     record(values, isMin ? "min" : "max", [t], (g) => {
       const idx = keepdim || t.dim() === 0 ? indices : indices.unsqueeze(d);
       const gk = keepdim || t.dim() === 0 ? g : g.unsqueeze(d);
-      const positions = wrap(Float64Array.from({ length: inShape[d] ?? 1 }, (_, i) => i), [inShape[d] ?? 1], "int64", t.device);
+      const positions = fromHost(Float64Array.from({ length: inShape[d] ?? 1 }, (_, i) => i), [inShape[d] ?? 1], "int64", g.storage.device);
       const shape = inShape.map((_, i) => (i === d ? inShape[d] : 1));
       const mask = positions.reshape(shape).eq(idx);
       return [mask.mul(gk)];

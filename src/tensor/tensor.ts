@@ -1,9 +1,9 @@
 import { runBackward, type BackwardOptions } from "../autograd/engine.js";
 import type { Node } from "../autograd/node.js";
-import { isFloating, type DType, type TypedArray } from "../core/dtype.js";
+import { isFloating, itemSize, type DType, type TypedArray } from "../core/dtype.js";
 import { opError } from "../core/errors.js";
 import { isContiguous, numelOf } from "../core/shape.js";
-import type { Storage } from "../backend/storage.js";
+import type { Storage } from "../backend/device.js";
 import type { BinaryName } from "../ops/binary.js";
 import type { UnaryName } from "../ops/unary.js";
 import * as ew from "./elementwise.js";
@@ -34,9 +34,15 @@ export interface MaxResult {
 
 type NestedArray = number | boolean | NestedArray[];
 
+function scaled(v: TensorOrScalar, alpha: number): TensorOrScalar {
+  return typeof v === "object" ? v.mul(alpha) : Number(v) * alpha;
+}
+
 /**
  * A strided view over a Storage. Shape, strides and offset are plain fields (read by kernels directly); methods
- * follow PyTorch's names, camelCased, with keyword arguments in a trailing options object.
+ * follow PyTorch's names, camelCased, with keyword arguments in a trailing options object. The storage is opaque
+ * here: values reach the host only through the sync points (item, tolist, toTypedArray, dataSync, dataAsync,
+ * printing).
  */
 export class Tensor {
   requiresGrad = false;
@@ -55,8 +61,9 @@ export class Tensor {
   get dtype(): DType {
     return this.storage.dtype;
   }
+  /** The device string ("cpu", "meta", "cuda:0"). */
   get device(): string {
-    return this.storage.device;
+    return this.storage.device.name;
   }
   get isLeaf(): boolean {
     return this.gradFn === null;
@@ -64,9 +71,24 @@ export class Tensor {
   get ndim(): number {
     return this.shape.length;
   }
-  /** Gradient-free alias, like PyTorch's `.data`. */
+  /**
+   * Gradient-free alias, like PyTorch's `.data` (so the values are read with dataSync() or `await dataAsync()`,
+   * not with `.data` as in tfjs).
+   */
   get data(): Tensor {
     return this.detach();
+  }
+  /**
+   * `p.data = t`, like PyTorch: this tensor object now views t's storage, shape and strides (same device, dtype and
+   * identity elsewhere), which is how Module.to() moves parameters without replacing them.
+   */
+  set data(t: Tensor) {
+    const self = this as { -readonly [K in "storage" | "shape" | "strides" | "offset"]: Tensor[K] };
+    self.storage = t.storage;
+    self.shape = t.shape.slice();
+    self.strides = t.strides.slice();
+    self.offset = t.offset;
+    this.base = t.base;
   }
   get T(): Tensor {
     return mv.permute(this, this.shape.map((_, i) => this.shape.length - 1 - i));
@@ -91,7 +113,7 @@ export class Tensor {
     return this.strides.slice();
   }
   elementSize(): number {
-    return this.storage.data.BYTES_PER_ELEMENT;
+    return itemSize(this.dtype);
   }
   isContiguous(): boolean {
     return isContiguous(this.shape, this.strides);
@@ -112,9 +134,16 @@ export class Tensor {
   toTypedArray(): TypedArray {
     return conv.toTypedArray(this);
   }
-  /** Zero-copy typed array when the tensor is contiguous; a copy otherwise. Writes to it bypass autograd. */
+  /**
+   * The values on the host, blocking until they are there: zero-copy for a contiguous CPU tensor (writes to it
+   * bypass autograd), a copy otherwise. Throws on "meta", which has no values.
+   */
   dataSync(): TypedArray {
     return conv.dataSync(this);
+  }
+  /** dataSync() without blocking the thread while a device finishes (tfjs's `data()`; `.data` is PyTorch's here). */
+  dataAsync(): Promise<TypedArray> {
+    return conv.dataAsync(this);
   }
   toString(): string {
     return fmt.formatTensor(this);
@@ -202,11 +231,11 @@ export class Tensor {
     return ew.binary(op, this, other);
   }
   add(other: TensorOrScalar, opts?: { alpha?: number }): Tensor {
-    if (opts?.alpha !== undefined && opts.alpha !== 1) other = ew.asTensor(other, this).mul(opts.alpha);
+    if (opts?.alpha !== undefined && opts.alpha !== 1) other = scaled(other, opts.alpha);
     return ew.binary("add", this, other);
   }
   sub(other: TensorOrScalar, opts?: { alpha?: number }): Tensor {
-    if (opts?.alpha !== undefined && opts.alpha !== 1) other = ew.asTensor(other, this).mul(opts.alpha);
+    if (opts?.alpha !== undefined && opts.alpha !== 1) other = scaled(other, opts.alpha);
     return ew.binary("sub", this, other);
   }
   mul(other: TensorOrScalar): Tensor {
@@ -449,10 +478,10 @@ export class Tensor {
 
   // ---- in place (bump the storage version so autograd notices) ----
   add_(other: TensorOrScalar, opts?: { alpha?: number }): this {
-    return inplace.binaryInPlace(this, "add", opts?.alpha !== undefined && opts.alpha !== 1 ? ew.asTensor(other, this).mul(opts.alpha) : other);
+    return inplace.binaryInPlace(this, "add", opts?.alpha !== undefined && opts.alpha !== 1 ? scaled(other, opts.alpha) : other);
   }
   sub_(other: TensorOrScalar, opts?: { alpha?: number }): this {
-    return inplace.binaryInPlace(this, "sub", opts?.alpha !== undefined && opts.alpha !== 1 ? ew.asTensor(other, this).mul(opts.alpha) : other);
+    return inplace.binaryInPlace(this, "sub", opts?.alpha !== undefined && opts.alpha !== 1 ? scaled(other, opts.alpha) : other);
   }
   mul_(other: TensorOrScalar): this {
     return inplace.binaryInPlace(this, "mul", other);

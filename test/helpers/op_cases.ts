@@ -4,6 +4,7 @@
 // binary op gets rows (and must get an oracle) without touching this file.
 import * as torch from "kindling";
 import { binaryOps } from "../../src/ops/binary.js";
+import { binaryRules, binaryScalarRules, unaryRules } from "../../src/autograd/rules.js";
 import { unaryOps } from "../../src/ops/unary.js";
 import * as O from "./compare.js";
 
@@ -75,7 +76,7 @@ for (const name of unaryNames) {
     op: name,
     fn: (a: Tensor) => a.unary(name),
     oracle: oracle ? (a: Arr) => O.mapUnary(a, oracle) : undefined,
-    differentiable: d.backward !== null,
+    differentiable: unaryRules[name] !== null,
   };
   add({ ...base, name: `${name}`, inputs: [x([3, 4], d.range)] });
   add({ ...base, name: `${name} 0-d`, inputs: [x([], d.range)] });
@@ -90,8 +91,18 @@ for (const name of binaryNames) {
     op: name,
     fn: (a: Tensor, b: Tensor) => a.binary(name, b),
     oracle: oracle ? (a: Arr, b: Arr) => O.mapBinary(a, b, oracle) : undefined,
-    differentiable: d.backward !== null,
+    differentiable: binaryRules[name] !== null,
   };
+  // A JS number operand is a kernel parameter (binaryScalar), with its own backward rule: its own rows.
+  const s = Math.fround(d.rangeB[0] + 0.37 * (d.rangeB[1] - d.rangeB[0]));
+  add({
+    ...base,
+    name: `${name} scalar rhs`,
+    fn: (a: Tensor) => a.binary(name, s),
+    oracle: oracle ? (a: Arr) => O.mapUnary(a, (v) => oracle(v, s)) : undefined,
+    differentiable: binaryScalarRules[name] !== null,
+    inputs: [x([3, 4], d.rangeA)],
+  });
   // reluGrad(g, x) has no gradient with respect to x (it is piecewise constant there).
   const bx = name === "reluGrad" ? { grad: false } : {};
   add({ ...base, name: `${name}`, inputs: [x([3, 4], d.rangeA), x([3, 4], d.rangeB, bx)] });

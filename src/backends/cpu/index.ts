@@ -6,6 +6,7 @@ import type { Backend } from "../../backend/registry.js";
 import type { Kernels, View } from "../../ops/kernels.js";
 import { refKernels as ref } from "../ref/index.js";
 import { BinaryOp, Reduction, UnaryOp, type NativeAddon } from "./addon.js";
+import { deviceKernels } from "./device_kernels.js";
 
 type F32View = View & { storage: { data: Float32Array } };
 
@@ -48,6 +49,7 @@ function isScalarBroadcast(v: View): boolean {
 
 export function nativeKernels(n: NativeAddon): Partial<Kernels> {
   return {
+    ...deviceKernels(n),
     copy(src, dst) {
       if (!isF32(src) || !isF32(dst) || src.shape.length > MAX_DIMS) return ref.copy(src, dst);
       const count = numelOf(dst.shape);

@@ -1,7 +1,7 @@
 // torch.backends.cpu.info(): which kernels the "cpu" device runs, and for the native addon which file loaded, from
 // where (a source build or the prebuilt platform package) and with which instruction set; without it, why not and
 // how to get it. Cheap: it reads what loading the addon recorded.
-import { cpuBackendName } from "../../backend/registry.js";
+import { cpuBackendName } from "../host/cpu_device.js";
 import { addonLoadReport, loadAddon } from "./addon.js";
 import { howToGetNative, whyNotNative, type AddonAttempt, type AddonSource } from "./locate.js";
 

@@ -59,6 +59,19 @@ export function binary(op: BinaryName, a: View, b: View, out: View): void {
   }
 }
 
+export function binaryScalar(op: BinaryName, a: View, s: number, out: View): void {
+  const fn = binaryOps[op].fn;
+  const n = numelOf(out.shape);
+  const pa = positions(a);
+  const sa = a.storage.data;
+  const d = out.storage.data;
+  const cast = storeCast(out);
+  for (let i = 0; i < n; i++) {
+    const v = fn(sa[pa ? pa[i] : a.offset + i], s);
+    d[out.offset + i] = cast ? cast(v) : v;
+  }
+}
+
 export function where(cond: View, a: View, b: View, out: View): void {
   const n = numelOf(out.shape);
   const pc = positions(cond);

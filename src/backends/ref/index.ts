@@ -1,7 +1,7 @@
 // The reference backend: every kernel in plain TypeScript, the executable spec other backends are tested against.
 import type { Kernels } from "../../ops/kernels.js";
 import { conv2d, conv2dBackward } from "./conv.js";
-import { binary, clamp, copy, fill, unary, where } from "./elementwise.js";
+import { binary, binaryScalar, clamp, copy, fill, unary, where } from "./elementwise.js";
 import { indexAdd, indexSelect } from "./gather.js";
 import { bmm, linear, linearBackward } from "./linalg.js";
 import { batchNorm, batchNormBackward } from "./norm.js";
@@ -11,7 +11,7 @@ import { maxDim, prodDim, sumDim } from "./reduce.js";
 import { crossEntropy, nllLoss, nllLossBackward, softmax, softmaxBackward } from "./softmax.js";
 
 export const refKernels: Kernels = {
-  copy, fill, unary, binary, where, clamp,
+  copy, fill, unary, binary, binaryScalar, where, clamp,
   sumDim, prodDim, maxDim,
   bmm, linear, linearBackward,
   conv2d, conv2dBackward,

@@ -1,10 +1,8 @@
-import { cudaDeviceCount, cudaIsAvailable } from "./device.js";
-
 /** torch.cuda.isAvailable(): false until kindling ships its CUDA addon. */
 export function isAvailable(): boolean {
-  return cudaIsAvailable();
+  return false;
 }
 
 export function deviceCount(): number {
-  return cudaDeviceCount();
+  return 0;
 }

@@ -1,9 +1,9 @@
 // Recycled CPU buffers. A fresh typed array costs several microseconds (zeroing cold memory, page faults, GC
 // bookkeeping) while refilling a recently freed one costs a fraction of that. JavaScript can't tell when a tensor
 // dies, so only storages whose death the engine proves are recycled: gradients that the backward pass produced and
-// consumed itself (see autograd/engine.ts). Everything else is left to the garbage collector.
-import type { DType, TypedArray } from "../core/dtype.js";
-import type { Storage } from "./storage.js";
+// consumed itself (see autograd/engine.ts, which calls Storage.release()). Everything else is left to the garbage collector.
+import type { DType, TypedArray } from "../../core/dtype.js";
+import type { HostStorage } from "./storage.js";
 
 const MAX_PER_SIZE = 8;
 const MAX_BYTES = 64 * 2 ** 20;
@@ -27,8 +27,8 @@ export function takeBuffer(dtype: DType, n: number): TypedArray | null {
 }
 
 /** Returns a storage's memory to the pool. The caller guarantees no tensor will touch this storage again. */
-export function recycle(storage: Storage): void {
-  if (!enabled || !storage.recyclable || storage.device !== "cpu") return;
+export function recycle(storage: HostStorage): void {
+  if (!enabled || !storage.recyclable) return;
   const arr = storage.data;
   if (arr.length < MIN_POOLED || pooledBytes + arr.byteLength > MAX_BYTES) return;
   storage.recyclable = false;

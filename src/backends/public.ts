@@ -1,14 +1,15 @@
-import { canonicalDevice, parseDevice, type DeviceType } from "./device.js";
-import { cpuBackendName, cpuBackendNames, useCpuBackend } from "./registry.js";
+import { canonicalDevice, parseDevice, type MemoryStats } from "../backend/device.js";
+import { cpuBackendName, cpuBackendNames, useCpuBackend } from "./host/cpu_device.js";
+import { getDevice } from "./registry.js";
 
 /** torch.device("cuda:0"): a value that prints as the device string and compares by it. */
 export class Device {
-  readonly type: DeviceType;
+  readonly type: string;
   readonly index: number | null;
   constructor(spec: string) {
     const d = parseDevice(spec);
     this.type = d.type;
-    this.index = d.type === "cpu" && !spec.includes(":") ? null : d.index;
+    this.index = d.index < 0 ? null : d.index;
   }
   toString(): string {
     return this.index === null ? this.type : `${this.type}:${this.index}`;
@@ -29,3 +30,13 @@ export const cpu = {
   current: cpuBackendName,
   available: cpuBackendNames,
 };
+
+/** What a device holds for tensors (see each device's note in docs/architecture.md on what it can count). */
+export function memoryStats(device: string | { toString(): string } = "cpu"): MemoryStats {
+  return getDevice(device).memoryStats();
+}
+
+/** Waits until every kernel queued on the device has finished (a no-op on "cpu" and "meta"). */
+export function synchronize(device: string | { toString(): string } = "cpu"): void {
+  getDevice(device).synchronize();
+}

@@ -6,7 +6,7 @@
 // and never more than SLAB_BYTES. Arrays of at most 64 bytes live on V8's heap already, and large ones amortise
 // their own allocation, so both are left to plain typed arrays.
 import { isMainThread } from "node:worker_threads";
-import { arrayCtor, type DType, type TypedArray } from "../core/dtype.js";
+import { arrayCtor, type DType, type TypedArray } from "../../core/dtype.js";
 
 const SLAB_BYTES = 256 * 1024;
 const SLOTS = 8;
