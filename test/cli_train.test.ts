@@ -55,7 +55,7 @@ test("train --dataset synthetic --json: the tutorial's lines, a JSON summary and
   // model.safetensors is the checkpoint's weights without the optimizer's keys (those stop a strict PyTorch load).
   const ckKeys = Object.keys(loadFile(path.join(run, "checkpoint.safetensors")).tensors);
   assert.deepEqual(ckKeys.filter((k) => !k.startsWith("optim.")).sort(), Object.keys(weights.tensors).sort());
-  assert.deepEqual(weights.metadata, { format: "pt" });
+  assert.deepEqual({ ...weights.metadata }, { format: "pt" }); // parsed metadata has a null prototype
   assert.deepEqual(Object.keys(weights.tensors).sort(), ["conv1.bias", "conv1.weight", "conv2.bias", "conv2.weight", "fc1.bias", "fc1.weight", "fc2.bias", "fc2.weight", "fc3.bias", "fc3.weight"]);
   const metrics = fs.readFileSync(path.join(run, "metrics.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l));
   assert.equal(metrics.filter((m) => m.type === "train").length, 10);
