@@ -201,6 +201,8 @@ function parseOptimizer(raw: unknown, optimTensors: Record<string, Tensor>, file
     return g as OptimizerStateDict["paramGroups"][number];
   });
   const state: Record<number, ParamState> = {};
+  // Per-parameter entries get null prototypes: a "__proto__" name in the metadata stays a plain (rejected) key.
+  const entry = (id: number): ParamState => (state[id] ??= Object.create(null) as ParamState);
   const paramIndex = (i: string, where: string): number => {
     const id = Number(i);
     if (!seen.has(id)) bad(`${where} names parameter ${JSON.stringify(i)}, which no parameter group holds`);
@@ -211,7 +213,7 @@ function parseOptimizer(raw: unknown, optimTensors: Record<string, Tensor>, file
   for (const [i, sc] of Object.entries(scalars)) {
     const id = paramIndex(i, "scalarState");
     if (!isObject(sc) || !Object.values(sc).every((v) => typeof v === "number")) bad(`scalarState of parameter ${i} is not an object of numbers`);
-    Object.assign((state[id] ??= {}), sc);
+    Object.assign(entry(id), sc);
   }
   const tensorState = raw.tensorState ?? {};
   if (!isObject(tensorState)) return bad(`"tensorState" is not an object`);
@@ -221,7 +223,7 @@ function parseOptimizer(raw: unknown, optimTensors: Record<string, Tensor>, file
     for (const key of keys as string[]) {
       const t = optimTensors[`${OPTIM_PREFIX}${i}.${key}`];
       if (!t) throw new CheckpointError(`${file}: optimizer state tensor "${OPTIM_PREFIX}${i}.${key}" is missing`);
-      (state[id] ??= {})[key] = t;
+      entry(id)[key] = t;
     }
   }
   return { type: raw.type as string, state: { state, paramGroups } };
@@ -253,8 +255,9 @@ export function parseCheckpoint(bytes: Uint8Array, file: string): ReadCheckpoint
   for (const k of ["epoch", "step", "globalStep"]) {
     if (!isCount(info[k])) throw new CheckpointError(`${file}: checkpoint "${k}" is ${JSON.stringify(info[k])}, not a count`);
   }
-  const modelTensors: Record<string, Tensor> = {};
-  const optimTensors: Record<string, Tensor> = {};
+  // Null prototypes: a tensor named "__proto__" must stay a tensor, not replace the object's prototype.
+  const modelTensors = Object.create(null) as Record<string, Tensor>;
+  const optimTensors = Object.create(null) as Record<string, Tensor>;
   for (const [k, t] of Object.entries(tensors)) (k.startsWith(OPTIM_PREFIX) ? optimTensors : modelTensors)[k] = t;
   const optimizer = info.optimizer === null || info.optimizer === undefined ? null : parseOptimizer(info.optimizer, optimTensors, file);
   const extra = info.extra ?? {};

@@ -198,13 +198,14 @@ export abstract class Module {
   loadStateDict(sd: StateDict, o: { strict?: boolean } = {}): LoadResult {
     const strict = o.strict ?? true;
     const own = this.stateDict({ keepVars: true });
-    const missingKeys = Object.keys(own).filter((k) => !(k in sd));
-    const unexpectedKeys = Object.keys(sd).filter((k) => !(k in own));
+    // Own keys only: "constructor" or "__proto__" in a loaded dict are keys like any other, not inherited members.
+    const missingKeys = Object.keys(own).filter((k) => !Object.hasOwn(sd, k));
+    const unexpectedKeys = Object.keys(sd).filter((k) => !Object.hasOwn(own, k));
     const errors: string[] = [];
     if (strict && unexpectedKeys.length) errors.push(`Unexpected key(s) in state_dict: ${quoteKeys(unexpectedKeys)}.`);
     if (strict && missingKeys.length) errors.push(`Missing key(s) in state_dict: ${quoteKeys(missingKeys)}.`);
     for (const [k, dst] of Object.entries(own)) {
-      const src = sd[k];
+      const src = Object.hasOwn(sd, k) ? sd[k] : undefined;
       if (!src) continue;
       if (!(src instanceof Tensor)) {
         errors.push(`While copying the parameter named "${k}", expected a Tensor but got ${typeof src}.`);
