@@ -1,6 +1,7 @@
 // kindling native CPU addon: shared declarations (ISA-independent).
-// Kernel implementations live in kernels.inc, compiled once per ISA into its own namespace
-// (kernels_scalar.cc, kernels_avx2.cc, kernels_avx512.cc) and exposed through a KernelTable.
+// Kernel implementations live in kernels/*.inc (one file per kind of kernel, gathered by kernels.inc), compiled once
+// per ISA into its own namespace (kernels_scalar.cc, kernels_avx2.cc, kernels_avx512.cc) and exposed through a
+// KernelTable. The Node-API side is binding.cc (module entry) plus one binding_*.cc per family.
 #pragma once
 #include <cstddef>
 #include <cstdint>

@@ -1,0 +1,110 @@
+// Node-API bindings: sum/max reductions, softmax and fused cross-entropy.
+#include <node_api.h>
+
+#include <cmath>
+#include <cstring>
+#include <string>
+
+#include "binding_args.h"
+
+namespace kdb {
+namespace {
+
+napi_value SumDim(napi_env env, napi_callback_info info) {
+  Args a(env, info, "sumDim", 7);
+  i64 outer = a.dim(4), red = a.dim(5), inner = a.dim(6);
+  const float* x = a.f32(0, 1, outer * red * inner);
+  float* y = a.f32(2, 3, outer * inner);
+  if (!a.ok) return nullptr;
+  T->sumDim(x, y, outer, red, inner);
+  return undef(env);
+}
+
+napi_value MaxDim(napi_env env, napi_callback_info info) {
+  Args a(env, info, "maxDim", 9);
+  i64 outer = a.dim(6), red = a.dim(7), inner = a.dim(8);
+  const float* x = a.f32(0, 1, outer * red * inner);
+  float* y = a.f32(2, 3, outer * inner);
+  int32_t* idx = a.i32(4, 5, outer * inner, true);
+  if (!a.ok) return nullptr;
+  if (red == 0 && outer * inner > 0) {
+    a.fail_range("cannot reduce an empty dimension");
+    return nullptr;
+  }
+  T->maxDim(x, y, idx, outer, red, inner);
+  return undef(env);
+}
+
+napi_value SumAll(napi_env env, napi_callback_info info) {
+  Args a(env, info, "sumAll", 3);
+  i64 n = a.dim(2);
+  const float* x = a.f32(0, 1, n);
+  if (!a.ok) return nullptr;
+  return number(env, (double)(float)T->sumAll(x, n));
+}
+
+napi_value Softmax(napi_env env, napi_callback_info info) {
+  Args a(env, info, "softmax", 8);
+  i64 outer = a.dim(4), n = a.dim(5), inner = a.dim(6);
+  bool lg = a.flag(7);
+  const float* x = a.f32(0, 1, outer * n * inner);
+  float* y = a.f32(2, 3, outer * n * inner);
+  if (!a.ok) return nullptr;
+  T->softmax(x, y, outer, n, inner, lg);
+  return undef(env);
+}
+
+napi_value SoftmaxBackward(napi_env env, napi_callback_info info) {
+  Args a(env, info, "softmaxBackward", 10);
+  i64 outer = a.dim(6), n = a.dim(7), inner = a.dim(8);
+  bool lg = a.flag(9);
+  const float* gy = a.f32(0, 1, outer * n * inner);
+  const float* y = a.f32(2, 3, outer * n * inner);
+  float* gx = a.f32(4, 5, outer * n * inner);
+  if (!a.ok) return nullptr;
+  T->softmaxBackward(gy, y, gx, outer, n, inner, lg);
+  return undef(env);
+}
+
+napi_value CrossEntropy(napi_env env, napi_callback_info info) {
+  Args a(env, info, "crossEntropy", 13);
+  i64 N = a.dim(4), C = a.dim(5), ignore = a.integer(6);
+  float eps = (float)a.num(7);
+  i64 red = a.integer(8);
+  if (!a.ok) return nullptr;
+  if (red < 0 || red > 2) {
+    a.fail_range("reduction must be 0 (sum), 1 (mean) or 2 (none)");
+    return nullptr;
+  }
+  const float* logits = a.f32(0, 1, N * C);
+  const int32_t* target = a.i32(2, 3, N);
+  float* loss = a.f32(9, 10, red == 2 ? N : 1);
+  float* grad = a.f32(11, 12, N * C, true);
+  if (!a.ok) return nullptr;
+  for (i64 i = 0; i < N; i++) {
+    if (target[i] != ignore && (target[i] < 0 || target[i] >= C)) {
+      std::string m = "target " + std::to_string(target[i]) + " at row " + std::to_string(i) + " is out of bounds";
+      a.fail_range(m.c_str());
+      return nullptr;
+    }
+  }
+  T->crossEntropy(logits, target, N, C, ignore, eps, (int)red, loss, grad);
+  return undef(env);
+}
+
+
+}  // namespace
+
+void export_reduce_softmax(napi_env env, napi_value exports) {
+  static const Export fns[] = {
+      {"sumDim", SumDim},
+      {"maxDim", MaxDim},
+      {"sumAll", SumAll},
+      {"softmax", Softmax},
+      {"softmaxBackward", SoftmaxBackward},
+      {"crossEntropy", CrossEntropy},
+  };
+  export_all(env, exports, fns);
+}
+
+}  // namespace kdb
