@@ -131,7 +131,7 @@ struct Args {
       fail_range("detached buffer");
       return nullptr;
     }
-    return (char*)data + off * (want == napi_int32_array ? 4 : 4);
+    return (char*)data + off * (want == napi_uint8_array ? 1 : 4);
   }
   float* f32(size_t i, size_t oi, i64 extent, bool nullable = false) {
     if (!ok) return nullptr;

@@ -1,4 +1,5 @@
-// Node-API bindings: unary, binary (contiguous, scalar, broadcast-strided), axpby and strided copy.
+// Node-API bindings: unary, binary and comparison ops (contiguous, scalar, broadcast-strided), axpby and strided
+// copy, plus the op-name lists that tell the TypeScript loader which code is which op.
 #include <node_api.h>
 
 #include <cmath>
@@ -10,17 +11,20 @@
 namespace kdb {
 namespace {
 
+bool unknown_op(Args& a, i64 op, const char* what) {
+  std::string m = "unknown " + std::string(what) + " op code " + std::to_string(op) +
+                  " (the addon and the TypeScript op table disagree: rebuild with `npm run build`)";
+  a.fail_range(m.c_str());
+  return false;
+}
+
 napi_value Unary(napi_env env, napi_callback_info info) {
   Args a(env, info, "unary", 6);
   i64 op = a.integer(0), n = a.dim(5);
   const float* x = a.f32(1, 2, n);
   float* y = a.f32(3, 4, n);
   if (!a.ok) return nullptr;
-  if (op < 0 || op > 12) {
-    a.fail_range("unknown op code");
-    return nullptr;
-  }
-  T->unary((int)op, x, y, n);
+  if (op < 0 || op >= kd::U_COUNT || !T->unary((int)op, x, y, n)) return unknown_op(a, op, "unary"), nullptr;
   return undef(env);
 }
 
@@ -31,11 +35,10 @@ napi_value UnaryBackward(napi_env env, napi_callback_info info) {
   const float* x = a.f32(3, 4, n);
   float* gx = a.f32(5, 6, n);
   if (!a.ok) return nullptr;
-  if (op < 5 || op > 8) {
-    a.fail_range("op code must be 5 (relu), 6 (gelu), 7 (sigmoid) or 8 (tanh)");
+  if (op < 0 || op >= kd::U_COUNT || !T->unaryBackward((int)op, gy, x, gx, n)) {
+    a.fail_range("op code must be that of relu, gelu, sigmoid or tanh");
     return nullptr;
   }
-  T->unaryBackward((int)op, gy, x, gx, n);
   return undef(env);
 }
 
@@ -46,11 +49,7 @@ napi_value Binary(napi_env env, napi_callback_info info) {
   const float* z = a.f32(3, 4, n);
   float* y = a.f32(5, 6, n);
   if (!a.ok) return nullptr;
-  if (op < 0 || op > 6) {
-    a.fail_range("unknown op code");
-    return nullptr;
-  }
-  T->binary((int)op, x, z, y, n);
+  if (op < 0 || op >= kd::B_FIRST_CMP || !T->binary((int)op, x, z, y, n)) return unknown_op(a, op, "arithmetic"), nullptr;
   return undef(env);
 }
 
@@ -61,60 +60,108 @@ napi_value BinaryScalar(napi_env env, napi_callback_info info) {
   float s = (float)a.num(3);
   float* y = a.f32(4, 5, n);
   if (!a.ok) return nullptr;
-  if (op < 0 || op > 6) {
-    a.fail_range("unknown op code");
-    return nullptr;
+  if (op < 0 || op >= kd::B_FIRST_CMP || !T->binaryScalar((int)op, x, s, y, n)) {
+    return unknown_op(a, op, "arithmetic"), nullptr;
   }
-  T->binaryScalar((int)op, x, s, y, n);
   return undef(env);
 }
 
+// The strided elementwise calls share one argument layout: (op, ndim, shape, then per input: array, offset,
+// strides, then the contiguous output: array, offset). Strides are in elements and may be 0 or negative.
+struct Strided {
+  int m = 0;  // coalesced dims
+  i64 shape[16];
+  i64 st[2][16];
+  const float* in[2] = {nullptr, nullptr};
+  void* out = nullptr;
+  i64 total = 0;
+};
+
+// Reads, bounds-checks and coalesces (size-1 dims dropped, dims contiguous for every input merged).
+bool read_strided(Args& a, int nin, napi_typedarray_type outType, const char* outName, Strided& s) {
+  i64 nd = a.dim(1);
+  if (!a.ok) return false;
+  if (nd > 16) {
+    a.fail_range("at most 16 dimensions");
+    return false;
+  }
+  i64 shape[16], st[2][16];
+  read_i32s(a, 2, nd, shape);
+  for (int k = 0; k < nin; k++) read_i32s(a, 5 + 3 * k, nd, st[k]);
+  if (!a.ok) return false;
+  s.total = 1;
+  for (int d = 0; d < nd; d++) {
+    if (shape[d] < 0) {
+      a.fail_range("negative dimension");
+      return false;
+    }
+    s.total *= shape[d];
+  }
+  for (int k = 0; k < nin; k++) {
+    i64 lo, hi;
+    strided_extent((int)nd, shape, st[k], lo, hi);
+    i64 off = a.integer(4 + 3 * k);
+    s.in[k] = (const float*)a.typed(3 + 3 * k, napi_float32_array, "Float32Array", off, -lo, hi, false);
+  }
+  const size_t yi = 3 + 3 * nin;
+  i64 yoff = a.integer(yi + 1);
+  s.out = a.typed(yi, outType, outName, yoff, 0, s.total, false);
+  if (!a.ok) return false;
+  for (int d = 0; d < nd; d++) {
+    if (shape[d] == 1) continue;
+    bool merge = s.m > 0;
+    for (int k = 0; k < nin && merge; k++) merge = s.st[k][s.m - 1] == st[k][d] * shape[d];
+    if (merge) {
+      s.shape[s.m - 1] *= shape[d];
+      for (int k = 0; k < nin; k++) s.st[k][s.m - 1] = st[k][d];
+      continue;
+    }
+    s.shape[s.m] = shape[d];
+    for (int k = 0; k < nin; k++) s.st[k][s.m] = st[k][d];
+    s.m++;
+  }
+  if (s.m == 0) {
+    s.shape[0] = 1, s.m = 1;
+    for (int k = 0; k < nin; k++) s.st[k][0] = 0;
+  }
+  return true;
+}
+
+napi_value UnaryStrided(napi_env env, napi_callback_info info) {
+  Args a(env, info, "unaryStrided", 8);
+  i64 op = a.integer(0);
+  Strided s;
+  if (!read_strided(a, 1, napi_float32_array, "Float32Array", s)) return nullptr;
+  if (op < 0 || op >= kd::U_COUNT) return unknown_op(a, op, "unary"), nullptr;
+  if (s.total == 0) return undef(env);
+  if (!T->unaryStrided((int)op, s.m, s.shape, s.in[0], s.st[0], (float*)s.out)) return unknown_op(a, op, "unary"), nullptr;
+  return undef(env);
+}
 
 napi_value BinaryStrided(napi_env env, napi_callback_info info) {
   Args a(env, info, "binaryStrided", 11);
-  i64 op = a.integer(0), nd = a.dim(1);
-  if (!a.ok) return nullptr;
-  if (nd > 16 || op < 0 || op > 6) {
-    a.fail_range(nd > 16 ? "at most 16 dimensions" : "unknown op code");
-    return nullptr;
+  i64 op = a.integer(0);
+  Strided s;
+  if (!read_strided(a, 2, napi_float32_array, "Float32Array", s)) return nullptr;
+  const bool known = op >= 0 && op < kd::B_COUNT && (op < kd::B_FIRST_CMP || op >= kd::B_FIRST_GRAD);
+  if (!known) return unknown_op(a, op, "arithmetic or gradient"), nullptr;
+  if (s.total == 0) return undef(env);
+  if (!T->binaryStrided((int)op, s.m, s.shape, s.in[0], s.st[0], s.in[1], s.st[1], (float*)s.out)) {
+    return unknown_op(a, op, "arithmetic or gradient"), nullptr;
   }
-  i64 shape[16], as[16], bs[16];
-  read_i32s(a, 2, nd, shape);
-  read_i32s(a, 5, nd, as);
-  read_i32s(a, 8, nd, bs);
-  if (!a.ok) return nullptr;
-  i64 total = 1;
-  for (int k = 0; k < nd; k++) {
-    if (shape[k] < 0) {
-      a.fail_range("negative dimension");
-      return nullptr;
-    }
-    total *= shape[k];
+  return undef(env);
+}
+
+napi_value CompareStrided(napi_env env, napi_callback_info info) {
+  Args a(env, info, "compareStrided", 11);
+  i64 op = a.integer(0);
+  Strided s;
+  if (!read_strided(a, 2, napi_uint8_array, "Uint8Array", s)) return nullptr;
+  if (op < kd::B_FIRST_CMP || op >= kd::B_FIRST_GRAD) return unknown_op(a, op, "comparison"), nullptr;
+  if (s.total == 0) return undef(env);
+  if (!T->compareStrided((int)op, s.m, s.shape, s.in[0], s.st[0], s.in[1], s.st[1], (uint8_t*)s.out)) {
+    return unknown_op(a, op, "comparison"), nullptr;
   }
-  i64 alo, ahi, blo, bhi;
-  strided_extent((int)nd, shape, as, alo, ahi);
-  strided_extent((int)nd, shape, bs, blo, bhi);
-  i64 aoff = a.integer(4), boff = a.integer(7);
-  const float* A = (const float*)a.typed(3, napi_float32_array, "Float32Array", aoff, -alo, ahi, false);
-  const float* B = (const float*)a.typed(6, napi_float32_array, "Float32Array", boff, -blo, bhi, false);
-  float* Y = a.f32(9, 10, total);
-  if (!a.ok || total == 0) return a.ok ? undef(env) : nullptr;
-  // drop size-1 dims, then merge dims that are contiguous for both operands
-  i64 s2[16], a2[16], b2[16];
-  int m = 0;
-  for (int k = 0; k < nd; k++) {
-    if (shape[k] == 1) continue;
-    if (m > 0 && a2[m - 1] == as[k] * shape[k] && b2[m - 1] == bs[k] * shape[k]) {
-      s2[m - 1] *= shape[k];
-      a2[m - 1] = as[k];
-      b2[m - 1] = bs[k];
-      continue;
-    }
-    s2[m] = shape[k], a2[m] = as[k], b2[m] = bs[k];
-    m++;
-  }
-  if (m == 0) s2[0] = 1, a2[0] = 0, b2[0] = 0, m = 1;
-  T->binaryStrided((int)op, m, s2, A, a2, B, b2, Y);
   return undef(env);
 }
 
@@ -128,7 +175,6 @@ napi_value Axpby(napi_env env, napi_callback_info info) {
   T->axpby(y, x, alpha, beta, n);
   return undef(env);
 }
-
 
 napi_value CopyStrided(napi_env env, napi_callback_info info) {
   Args a(env, info, "copyStrided", 8);
@@ -176,20 +222,39 @@ napi_value CopyStrided(napi_env env, napi_callback_info info) {
   return undef(env);
 }
 
+napi_value names(napi_env env, const char* const* list, uint32_t n) {
+  napi_value arr;
+  napi_create_array_with_length(env, n, &arr);
+  for (uint32_t i = 0; i < n; i++) {
+    napi_value s;
+    napi_create_string_utf8(env, list[i], NAPI_AUTO_LENGTH, &s);
+    napi_set_element(env, arr, i, s);
+  }
+  return arr;
+}
 
 }  // namespace
 
 void export_elementwise(napi_env env, napi_value exports) {
   static const Export fns[] = {
       {"unary", Unary},
+      {"unaryStrided", UnaryStrided},
       {"unaryBackward", UnaryBackward},
       {"binary", Binary},
       {"binaryScalar", BinaryScalar},
       {"binaryStrided", BinaryStrided},
+      {"compareStrided", CompareStrided},
       {"axpby", Axpby},
       {"copyStrided", CopyStrided},
   };
   export_all(env, exports, fns);
+  // Op codes are positions in these lists (ops.h); the loader maps the TypeScript op names onto them.
+#define KD_NAME(n) #n,
+  static const char* const unary_names[] = {KD_UNARY_OPS(KD_NAME)};
+  static const char* const binary_names[] = {KD_BINARY_OPS(KD_NAME)};
+#undef KD_NAME
+  napi_set_named_property(env, exports, "unaryOps", names(env, unary_names, kd::U_COUNT));
+  napi_set_named_property(env, exports, "binaryOps", names(env, binary_names, kd::B_COUNT));
 }
 
 }  // namespace kdb

@@ -6,6 +6,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "ops.h"
+
 namespace kd {
 
 typedef int64_t i64;
@@ -39,12 +41,16 @@ struct KernelTable {
   void (*maxPool2dBackward)(const float* gy, const int32_t* idx, float* gx, i64 NC, i64 H, i64 W, i64 OH, i64 OW);
   void (*avgPool2d)(const float* x, float* y, const i64* d);
   void (*avgPool2dBackward)(const float* gy, float* gx, const i64* d);
-  void (*unary)(int op, const float* x, float* y, i64 n);
-  void (*unaryBackward)(int op, const float* gy, const float* x, float* gx, i64 n);
-  void (*binary)(int op, const float* a, const float* b, float* y, i64 n);
-  void (*binaryScalar)(int op, const float* a, float s, float* y, i64 n);
-  void (*binaryStrided)(int op, int ndim, const i64* shape, const float* a, const i64* as, const float* b,
+  // Elementwise ops take the codes of ops.h and return false for a code they have no kernel for.
+  bool (*unary)(int op, const float* x, float* y, i64 n);
+  bool (*unaryStrided)(int op, int ndim, const i64* shape, const float* x, const i64* xs, float* y);
+  bool (*unaryBackward)(int op, const float* gy, const float* x, float* gx, i64 n);
+  bool (*binary)(int op, const float* a, const float* b, float* y, i64 n);
+  bool (*binaryScalar)(int op, const float* a, float s, float* y, i64 n);
+  bool (*binaryStrided)(int op, int ndim, const i64* shape, const float* a, const i64* as, const float* b,
                         const i64* bs, float* y);
+  bool (*compareStrided)(int op, int ndim, const i64* shape, const float* a, const i64* as, const float* b,
+                         const i64* bs, uint8_t* y);
   void (*axpby)(float* y, const float* x, float alpha, float beta, i64 n);
   void (*sumDim)(const float* x, float* y, i64 outer, i64 red, i64 inner);
   void (*maxDim)(const float* x, float* y, int32_t* idx, i64 outer, i64 red, i64 inner);

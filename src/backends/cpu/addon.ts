@@ -1,22 +1,18 @@
 // Typed loader for the native CPU kernel addon (build/Release/kindling_cpu.node).
 // Never throws: a missing or broken addon yields null, and the reason is kept in addonLoadError().
-// Imports nothing from other kindling folders.
+// Imports nothing from other kindling folders but the op table (its names are checked against the addon's).
 import { createRequire } from "node:module";
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { binaryOps, type BinaryName } from "../../ops/binary.js";
+import { unaryOps, type UnaryName } from "../../ops/unary.js";
 
 type F32 = Float32Array;
 type I32 = Int32Array;
+type U8 = Uint8Array;
 type Flag = number | boolean;
 
-/** Unary op codes for `unary` / `unaryBackward`. */
-export const UnaryOp = {
-  neg: 0, exp: 1, log: 2, sqrt: 3, abs: 4, relu: 5, gelu: 6, sigmoid: 7, tanh: 8, rsqrt: 9, reciprocal: 10,
-  square: 11, sign: 12,
-} as const;
-/** Binary op codes for `binary` / `binaryScalar` / `binaryStrided`. */
-export const BinaryOp = { add: 0, sub: 1, mul: 2, div: 3, maximum: 4, minimum: 5, pow: 6 } as const;
 /** crossEntropy reduction codes. */
 export const Reduction = { sum: 0, mean: 1, none: 2 } as const;
 
@@ -27,6 +23,10 @@ export const Reduction = { sum: 0, mean: 1, none: 2 } as const;
  */
 export interface NativeAddon {
   isa(): "avx512" | "avx2" | "scalar";
+  /** Unary op names; an op's code is its index (native/cpu/ops.h). Read through opCodes(), never by number. */
+  readonly unaryOps: readonly string[];
+  /** Binary op names (arithmetic, then comparisons, then reluGrad/geluGrad); code = index. */
+  readonly binaryOps: readonly string[];
   setNumThreads(n: number): void;
   getNumThreads(): number;
 
@@ -69,16 +69,21 @@ export interface NativeAddon {
     KH: number, KW: number, sH: number, sW: number, pH: number, pW: number, OH: number, OW: number,
     countIncludePad: Flag, divisorOverride: number): void;
 
-  /** op: see UnaryOp. */
+  /** op: a unary code (opCodes().unary). Unknown codes throw RangeError. */
   unary(op: number, x: F32, xOff: number, y: F32, yOff: number, n: number): void;
-  /** op: relu (5), gelu (6), sigmoid (7), tanh (8); x is the forward input. */
+  /** Any unary op over a strided x (element strides, up to 16 dims); y contiguous. */
+  unaryStrided(op: number, ndim: number, shape: I32, x: F32, xOff: number, xStrides: I32, y: F32, yOff: number): void;
+  /** op: the unary code of relu, gelu, sigmoid or tanh; x is the forward input. */
   unaryBackward(op: number, gy: F32, gyOff: number, x: F32, xOff: number, gx: F32, gxOff: number, n: number): void;
-  /** op: see BinaryOp. */
+  /** op: an arithmetic binary code (add..pow). */
   binary(op: number, a: F32, aOff: number, b: F32, bOff: number, y: F32, yOff: number, n: number): void;
   binaryScalar(op: number, a: F32, aOff: number, s: number, y: F32, yOff: number, n: number): void;
-  /** Broadcasting op: element strides (may be 0 or negative) for a and b; y contiguous. */
+  /** Arithmetic or reluGrad/geluGrad over broadcast operands: element strides (may be 0 or negative); y contiguous. */
   binaryStrided(op: number, ndim: number, shape: I32, a: F32, aOff: number, aStrides: I32,
     b: F32, bOff: number, bStrides: I32, y: F32, yOff: number): void;
+  /** Comparison (eq..le) over broadcast operands into bool (0/1 bytes); y contiguous. */
+  compareStrided(op: number, ndim: number, shape: I32, a: F32, aOff: number, aStrides: I32,
+    b: F32, bOff: number, bStrides: I32, y: U8, yOff: number): void;
   /** y = alpha*x + beta*y (beta == 0: y overwritten). */
   axpby(y: F32, yOff: number, x: F32, xOff: number, alpha: number, beta: number, n: number): void;
 
@@ -161,6 +166,11 @@ export function loadAddon(): NativeAddon | null {
       loadError = `${file} does not export the kindling kernel table`;
       return null;
     }
+    const mismatch = opTableMismatch(mod.unaryOps, mod.binaryOps);
+    if (mismatch) {
+      loadError = `${file} was not built from this kindling's op table (${mismatch}); rebuild it with \`npm run build\``;
+      return null;
+    }
     cached = mod;
     loadError = null;
   } catch (e) {
@@ -173,4 +183,43 @@ export function loadAddon(): NativeAddon | null {
 /** Why the last loadAddon() returned null (null if it loaded or was never tried). */
 export function addonLoadError(): string | null {
   return loadError;
+}
+
+// ---- op codes: declared once, in native/cpu/ops.h ----------------------------------------------------------------
+
+/** Native op codes by op-table name, derived from the lists the addon exports. */
+export interface OpCodes {
+  readonly unary: Readonly<Record<UnaryName, number>>;
+  readonly binary: Readonly<Record<BinaryName, number>>;
+}
+
+function sameNames(kind: string, native: unknown, table: readonly string[]): string | null {
+  if (!Array.isArray(native) || !native.every((n) => typeof n === "string")) return `it exports no ${kind} op names`;
+  const missing = table.filter((n) => !native.includes(n));
+  const extra = (native as string[]).filter((n) => !table.includes(n));
+  if (!missing.length && !extra.length && native.length === table.length) return null;
+  const parts = [];
+  if (missing.length) parts.push(`it lacks ${kind} op(s) ${missing.join(", ")}`);
+  if (extra.length) parts.push(`the op table has no ${kind} op(s) ${extra.join(", ")}`);
+  if (!parts.length) parts.push(`its ${kind} op list repeats a name`);
+  return parts.join("; ");
+}
+
+/**
+ * Why an addon's op-name lists cannot serve the TypeScript op table (src/ops/unary.ts, binary.ts), or null when
+ * every op-table name has exactly one native code.
+ */
+export function opTableMismatch(unary: unknown, binary: unknown): string | null {
+  const u = sameNames("unary", unary, Object.keys(unaryOps));
+  const b = sameNames("binary", binary, Object.keys(binaryOps));
+  return u && b ? `${u}; ${b}` : u ?? b;
+}
+
+/** The codes of a loaded addon (loadAddon() refused any addon whose lists disagree with the op table). */
+export function opCodes(addon: Pick<NativeAddon, "unaryOps" | "binaryOps">): OpCodes {
+  const index = (names: readonly string[]) => Object.fromEntries(names.map((n, i) => [n, i]));
+  return {
+    unary: index(addon.unaryOps) as Record<UnaryName, number>,
+    binary: index(addon.binaryOps) as Record<BinaryName, number>,
+  };
 }
