@@ -9,6 +9,8 @@
         "native/cpu/binding_elementwise.cc",
         "native/cpu/binding_reduce_softmax.cc",
         "native/cpu/binding_norm_optim.cc",
+        "native/cpu/binding_random.cc",
+        "native/cpu/random.cc",
         "native/cpu/threadpool.cc",
         "native/cpu/kernels_scalar.cc",
         "native/cpu/kernels_avx2.cc",

@@ -92,6 +92,7 @@ napi_value Init(napi_env env, napi_value exports) {
   export_elementwise(env, exports);
   export_reduce_softmax(env, exports);
   export_norm_optim(env, exports);
+  export_random(env, exports);
   return exports;
 }
 

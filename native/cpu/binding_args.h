@@ -39,6 +39,7 @@ void export_conv_pool(napi_env env, napi_value exports);
 void export_elementwise(napi_env env, napi_value exports);
 void export_reduce_softmax(napi_env env, napi_value exports);
 void export_norm_optim(napi_env env, napi_value exports);
+void export_random(napi_env env, napi_value exports);
 
 struct Args {
   napi_env env;
@@ -131,7 +132,8 @@ struct Args {
       fail_range("detached buffer");
       return nullptr;
     }
-    return (char*)data + off * (want == napi_uint8_array ? 1 : 4);
+    const i64 size = want == napi_uint8_array ? 1 : want == napi_float64_array ? 8 : 4;
+    return (char*)data + off * size;
   }
   float* f32(size_t i, size_t oi, i64 extent, bool nullable = false) {
     if (!ok) return nullptr;

@@ -92,6 +92,12 @@ export interface Kernels {
   /** One optimizer step over every parameter (float32/float64 contiguous views). */
   sgdStep(params: View[], grads: View[], bufs: (View | null)[], p: SgdParams, firstStep: boolean[]): void;
   adamStep(params: View[], grads: View[], expAvg: View[], expAvgSq: View[], maxExpAvgSq: (View | null)[], step: number[], p: AdamParams): void;
+  /** Contiguous float out = from + (to - from) * uniform draws of the xoshiro128** state (advanced in place; core/rng.ts). */
+  randUniform(state: Uint32Array, out: View, from: number, to: number): void;
+  /** Contiguous float out = mean + std * normal draws (core/rng.ts pairs); returns the last pair's unused half, or NaN. */
+  randNormal(state: Uint32Array, out: View, mean: number, std: number): number;
+  /** A random permutation of 0..n-1 into contiguous float64 out (Fisher–Yates, core/rng.ts). */
+  randPerm(state: Uint32Array, out: View): void;
 }
 
 export type KernelName = keyof Kernels;

@@ -121,6 +121,12 @@ export interface NativeAddon {
 
   copyStrided(ndim: number, shape: I32, src: F32, srcOff: number, srcStrides: I32,
     dst: F32, dstOff: number, dstStrides: I32): void;
+
+  /** Bulk draws of core/rng.ts's streams; state is the generator's 4-word xoshiro128** state, advanced in place. */
+  rngUniform(state: Uint32Array, out: F32 | Float64Array, off: number, n: number, from: number, to: number): void;
+  /** Returns the unused sine half of the last pair when n is odd, else NaN. */
+  rngNormal(state: Uint32Array, out: F32 | Float64Array, off: number, n: number, mean: number, std: number): number;
+  rngPermutation(state: Uint32Array, out: Float64Array, off: number, n: number): void;
 }
 
 let cached: NativeAddon | null | undefined;

@@ -252,6 +252,21 @@ export function nativeKernels(n: NativeAddon): Kernels {
         n.sgdStep(ps, gs, bs, po, go, bo, sizes, p.lr, p.momentum, p.dampening, p.weightDecay, p.nesterov, p.maximize, first);
       }
     },
+    randUniform(state, out, from, to) {
+      const d = out.storage.data;
+      if (!(d instanceof Float32Array || d instanceof Float64Array)) return fallback("randUniform", Reason.dtype)(state, out, from, to);
+      n.rngUniform(state, d, out.offset, numelOf(out.shape), from, to);
+    },
+    randNormal(state, out, mean, std) {
+      const d = out.storage.data;
+      if (!(d instanceof Float32Array || d instanceof Float64Array)) return fallback("randNormal", Reason.dtype)(state, out, mean, std);
+      return n.rngNormal(state, d, out.offset, numelOf(out.shape), mean, std);
+    },
+    randPerm(state, out) {
+      const d = out.storage.data;
+      if (!(d instanceof Float64Array)) return fallback("randPerm", Reason.dtype)(state, out);
+      n.rngPermutation(state, d, out.offset, numelOf(out.shape));
+    },
     adamStep(params, grads, expAvg, expAvgSq, maxExpAvgSq, step, p) {
       const args = [params, grads, expAvg, expAvgSq, maxExpAvgSq, step, p] as const;
       if (![...params, ...grads, ...expAvg, ...expAvgSq].every(isF32)) return fallback("adamStep", Reason.dtype)(...args);
