@@ -5,8 +5,8 @@
 //       native/dev/tutorial_step.cc native/cpu/threadpool.cc -o /tmp/tstep && /tmp/tstep [steps] [threads]
 // To time another version of the kernels (e.g. the previous commit), point PG_KERNELS at a copy:
 //   mkdir -p /tmp/old && git archive HEAD~1 native/cpu | tar -x -C /tmp/old   (kernels.inc includes kernels/*.inc)
-//   g++ ... -DPG_KERNELS='"/tmp/old/native/cpu/kernels.inc"' native/dev/tutorial_step.cc /tmp/old/native/cpu/threadpool.cc \
-//       -o /tmp/tstep_old
+//   g++ ... -DPG_KERNELS='"/tmp/old/native/cpu/kernels.inc"' native/dev/tutorial_step.cc
+//       /tmp/old/native/cpu/threadpool.cc -o /tmp/tstep_old
 // ISA: AVX-512 instantiation by default; -DPG_AVX2 or -DPG_SCALAR for the other paths.
 #include <algorithm>
 #include <chrono>
