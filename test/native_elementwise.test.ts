@@ -121,6 +121,12 @@ function checkStrided(a: NativeAddon): void {
     const g = new Float32Array(total + 1);
     a.binaryStrided(opCodes(a).binary.reluGrad, nd, Int32Array.from(shape), A, aOff, Int32Array.from(as), B, bOff, Int32Array.from(bs), g, 0);
     close(`binaryStrided reluGrad ${JSON.stringify(shape)}`, g, 0, walk(shape, [as, bs], [aOff, bOff], ([ia, ib]) => (B[ib] > 0 ? A[ia] : 0)), 0);
+    const cl = new Float32Array(total);
+    a.clampStrided(-0.5, 0.25, nd, Int32Array.from(shape), A, aOff, Int32Array.from(as), cl, 0);
+    close(`clampStrided ${JSON.stringify(shape)}`, cl, 0, walk(shape, [as], [aOff], ([ia]) => Math.min(Math.max(A[ia], -0.5), 0.25)), 0);
+    const cond = Uint8Array.from(A, (v) => +(v > 0)), w = new Float32Array(total);
+    a.whereStrided(nd, Int32Array.from(shape), cond, aOff, Int32Array.from(as), B, bOff, Int32Array.from(bs), A, aOff, Int32Array.from(as), w, 0);
+    close(`whereStrided ${JSON.stringify(shape)}`, w, 0, walk(shape, [as, bs], [aOff, bOff], ([ia, ib]) => (cond[ia] ? B[ib] : A[ia])), 0);
     const e = new Float32Array(total + 2);
     a.unaryStrided(opCodes(a).unary.exp, nd, Int32Array.from(shape), A, aOff, Int32Array.from(as), e, 2);
     close(`unaryStrided exp ${JSON.stringify(shape)}`, e, 2, walk(shape, [as], [aOff], ([ia]) => Math.exp(A[ia])), 2e-6);

@@ -8,20 +8,24 @@ function checkReductions(a: NativeAddon): void {
     if (outer * red * inner > 40) x[2 + 37] = NaN;
     const y = new Float32Array(outer * inner + 1), idx = new Int32Array(outer * inner + 1);
     a.sumDim(x, 2, y, 1, outer, red, inner);
-    const ws: number[] = [], sc: number[] = [], wm: number[] = [], wi: number[] = [];
+    const ws: number[] = [], sc: number[] = [], wm: number[] = [], wi: number[] = [], wn: number[] = [], wni: number[] = [];
     for (let o = 0; o < outer; o++) for (let i = 0; i < inner; i++) {
-      let s = 0, t = 0, m = -Infinity, mi = -1;
+      let s = 0, t = 0, m = -Infinity, mi = -1, mn = Infinity, mni = -1;
       for (let r = 0; r < red; r++) {
         const v = x[2 + (o * red + r) * inner + i];
         s += v; t += Math.abs(v);
         if (mi < 0 || v > m || (Number.isNaN(v) && !Number.isNaN(m))) { m = v; mi = r; }
+        if (mni < 0 || v < mn || (Number.isNaN(v) && !Number.isNaN(mn))) { mn = v; mni = r; }
       }
-      ws.push(s); sc.push(t); wm.push(m); wi.push(mi);
+      ws.push(s); sc.push(t); wm.push(m); wi.push(mi); wn.push(mn); wni.push(mni);
     }
     close(`sumDim ${outer},${red},${inner}`, y, 1, ws, 1e-5, 1e-30, sc);
     a.maxDim(x, 2, y, 1, idx, 1, outer, red, inner);
     close(`maxDim ${outer},${red},${inner}`, y, 1, wm, 0);
     eqInt(`maxDim idx ${outer},${red},${inner}`, idx, 1, wi);
+    a.maxDim(x, 2, y, 1, idx, 1, outer, red, inner, 1);
+    close(`maxDim isMin ${outer},${red},${inner}`, y, 1, wn, 0);
+    eqInt(`maxDim isMin idx ${outer},${red},${inner}`, idx, 1, wni);
   }
   for (const n of [0, 1, 13, 1000, 1 << 20]) {
     const x = withOff(n, 1, 0, 1);

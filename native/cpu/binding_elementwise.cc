@@ -66,28 +66,34 @@ napi_value BinaryScalar(napi_env env, napi_callback_info info) {
   return undef(env);
 }
 
-// The strided elementwise calls share one argument layout: (op, ndim, shape, then per input: array, offset,
-// strides, then the contiguous output: array, offset). Strides are in elements and may be 0 or negative.
+// The strided elementwise calls share one argument layout from argument `first`: (ndim, shape, then per input:
+// array, offset, strides, then the contiguous output: array, offset). Strides are in elements and may be 0 or
+// negative. Inputs are Float32Arrays unless in_types says otherwise.
 struct Strided {
   int m = 0;  // coalesced dims
   i64 shape[16];
-  i64 st[2][16];
-  const float* in[2] = {nullptr, nullptr};
+  i64 st[3][16];
+  const void* in[3] = {nullptr, nullptr, nullptr};
   void* out = nullptr;
   i64 total = 0;
 };
 
+const char* type_name(napi_typedarray_type t) {
+  return t == napi_uint8_array ? "Uint8Array" : t == napi_float64_array ? "Float64Array" : "Float32Array";
+}
+
 // Reads, bounds-checks and coalesces (size-1 dims dropped, dims contiguous for every input merged).
-bool read_strided(Args& a, int nin, napi_typedarray_type outType, const char* outName, Strided& s) {
-  i64 nd = a.dim(1);
+bool read_strided(Args& a, size_t first, int nin, napi_typedarray_type outType, Strided& s,
+                  const napi_typedarray_type* in_types = nullptr) {
+  i64 nd = a.dim(first);
   if (!a.ok) return false;
   if (nd > 16) {
     a.fail_range("at most 16 dimensions");
     return false;
   }
-  i64 shape[16], st[2][16];
-  read_i32s(a, 2, nd, shape);
-  for (int k = 0; k < nin; k++) read_i32s(a, 5 + 3 * k, nd, st[k]);
+  i64 shape[16], st[3][16];
+  read_i32s(a, first + 1, nd, shape);
+  for (int k = 0; k < nin; k++) read_i32s(a, first + 4 + 3 * k, nd, st[k]);
   if (!a.ok) return false;
   s.total = 1;
   for (int d = 0; d < nd; d++) {
@@ -100,12 +106,13 @@ bool read_strided(Args& a, int nin, napi_typedarray_type outType, const char* ou
   for (int k = 0; k < nin; k++) {
     i64 lo, hi;
     strided_extent((int)nd, shape, st[k], lo, hi);
-    i64 off = a.integer(4 + 3 * k);
-    s.in[k] = (const float*)a.typed(3 + 3 * k, napi_float32_array, "Float32Array", off, -lo, hi, false);
+    i64 off = a.integer(first + 3 + 3 * k);
+    const napi_typedarray_type t = in_types ? in_types[k] : napi_float32_array;
+    s.in[k] = a.typed(first + 2 + 3 * k, t, type_name(t), off, -lo, hi, false);
   }
-  const size_t yi = 3 + 3 * nin;
+  const size_t yi = first + 2 + 3 * nin;
   i64 yoff = a.integer(yi + 1);
-  s.out = a.typed(yi, outType, outName, yoff, 0, s.total, false);
+  s.out = a.typed(yi, outType, type_name(outType), yoff, 0, s.total, false);
   if (!a.ok) return false;
   for (int d = 0; d < nd; d++) {
     if (shape[d] == 1) continue;
@@ -131,10 +138,10 @@ napi_value UnaryStrided(napi_env env, napi_callback_info info) {
   Args a(env, info, "unaryStrided", 8);
   i64 op = a.integer(0);
   Strided s;
-  if (!read_strided(a, 1, napi_float32_array, "Float32Array", s)) return nullptr;
+  if (!read_strided(a, 1, 1, napi_float32_array, s)) return nullptr;
   if (op < 0 || op >= kd::U_COUNT) return unknown_op(a, op, "unary"), nullptr;
   if (s.total == 0) return undef(env);
-  if (!T->unaryStrided((int)op, s.m, s.shape, s.in[0], s.st[0], (float*)s.out)) return unknown_op(a, op, "unary"), nullptr;
+  if (!T->unaryStrided((int)op, s.m, s.shape, (const float*)s.in[0], s.st[0], (float*)s.out)) return unknown_op(a, op, "unary"), nullptr;
   return undef(env);
 }
 
@@ -142,11 +149,12 @@ napi_value BinaryStrided(napi_env env, napi_callback_info info) {
   Args a(env, info, "binaryStrided", 11);
   i64 op = a.integer(0);
   Strided s;
-  if (!read_strided(a, 2, napi_float32_array, "Float32Array", s)) return nullptr;
+  if (!read_strided(a, 1, 2, napi_float32_array, s)) return nullptr;
   const bool known = op >= 0 && op < kd::B_COUNT && (op < kd::B_FIRST_CMP || op >= kd::B_FIRST_GRAD);
   if (!known) return unknown_op(a, op, "arithmetic or gradient"), nullptr;
   if (s.total == 0) return undef(env);
-  if (!T->binaryStrided((int)op, s.m, s.shape, s.in[0], s.st[0], s.in[1], s.st[1], (float*)s.out)) {
+  if (!T->binaryStrided((int)op, s.m, s.shape, (const float*)s.in[0], s.st[0], (const float*)s.in[1], s.st[1],
+                        (float*)s.out)) {
     return unknown_op(a, op, "arithmetic or gradient"), nullptr;
   }
   return undef(env);
@@ -156,11 +164,35 @@ napi_value CompareStrided(napi_env env, napi_callback_info info) {
   Args a(env, info, "compareStrided", 11);
   i64 op = a.integer(0);
   Strided s;
-  if (!read_strided(a, 2, napi_uint8_array, "Uint8Array", s)) return nullptr;
+  if (!read_strided(a, 1, 2, napi_uint8_array, s)) return nullptr;
   if (op < kd::B_FIRST_CMP || op >= kd::B_FIRST_GRAD) return unknown_op(a, op, "comparison"), nullptr;
   if (s.total == 0) return undef(env);
-  if (!T->compareStrided((int)op, s.m, s.shape, s.in[0], s.st[0], s.in[1], s.st[1], (uint8_t*)s.out)) {
+  if (!T->compareStrided((int)op, s.m, s.shape, (const float*)s.in[0], s.st[0], (const float*)s.in[1], s.st[1],
+                         (uint8_t*)s.out)) {
     return unknown_op(a, op, "comparison"), nullptr;
+  }
+  return undef(env);
+}
+
+// clampStrided(lo, hi, ndim, shape, x, xOff, xStrides, y, yOff)
+napi_value ClampStrided(napi_env env, napi_callback_info info) {
+  Args a(env, info, "clampStrided", 9);
+  const float lo = (float)a.num(0), hi = (float)a.num(1);
+  Strided s;
+  if (!read_strided(a, 2, 1, napi_float32_array, s)) return nullptr;
+  if (s.total > 0) T->clampStrided(s.m, s.shape, (const float*)s.in[0], s.st[0], lo, hi, (float*)s.out);
+  return undef(env);
+}
+
+// whereStrided(ndim, shape, cond (Uint8Array), cOff, cStrides, a, aOff, aStrides, b, bOff, bStrides, y, yOff)
+napi_value WhereStrided(napi_env env, napi_callback_info info) {
+  Args a(env, info, "whereStrided", 13);
+  static const napi_typedarray_type types[3] = {napi_uint8_array, napi_float32_array, napi_float32_array};
+  Strided s;
+  if (!read_strided(a, 0, 3, napi_float32_array, s, types)) return nullptr;
+  if (s.total > 0) {
+    T->whereStrided(s.m, s.shape, (const uint8_t*)s.in[0], s.st[0], (const float*)s.in[1], s.st[1],
+                    (const float*)s.in[2], s.st[2], (float*)s.out);
   }
   return undef(env);
 }
@@ -244,6 +276,8 @@ void export_elementwise(napi_env env, napi_value exports) {
       {"binaryScalar", BinaryScalar},
       {"binaryStrided", BinaryStrided},
       {"compareStrided", CompareStrided},
+      {"clampStrided", ClampStrided},
+      {"whereStrided", WhereStrided},
       {"axpby", Axpby},
       {"copyStrided", CopyStrided},
   };

@@ -31,7 +31,9 @@ napi_value MaxDim(napi_env env, napi_callback_info info) {
     a.fail_range("cannot reduce an empty dimension");
     return nullptr;
   }
-  T->maxDim(x, y, idx, outer, red, inner);
+  const bool isMin = a.argc > 9 && a.flag(9);  // optional: min / argmin instead
+  if (!a.ok) return nullptr;
+  T->maxDim(x, y, idx, outer, red, inner, isMin);
   return undef(env);
 }
 

@@ -51,9 +51,12 @@ struct KernelTable {
                         const i64* bs, float* y);
   bool (*compareStrided)(int op, int ndim, const i64* shape, const float* a, const i64* as, const float* b,
                          const i64* bs, uint8_t* y);
+  void (*clampStrided)(int ndim, const i64* shape, const float* x, const i64* xs, float lo, float hi, float* y);
+  void (*whereStrided)(int ndim, const i64* shape, const uint8_t* c, const i64* cs, const float* a, const i64* as,
+                       const float* b, const i64* bs, float* y);
   void (*axpby)(float* y, const float* x, float alpha, float beta, i64 n);
   void (*sumDim)(const float* x, float* y, i64 outer, i64 red, i64 inner);
-  void (*maxDim)(const float* x, float* y, int32_t* idx, i64 outer, i64 red, i64 inner);
+  void (*maxDim)(const float* x, float* y, int32_t* idx, i64 outer, i64 red, i64 inner, bool isMin);
   double (*sumAll)(const float* x, i64 n);
   void (*softmax)(const float* x, float* y, i64 outer, i64 n, i64 inner, bool log);
   void (*softmaxBackward)(const float* gy, const float* y, float* gx, i64 outer, i64 n, i64 inner, bool log);

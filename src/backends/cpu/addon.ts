@@ -84,13 +84,18 @@ export interface NativeAddon {
   /** Comparison (eq..le) over broadcast operands into bool (0/1 bytes); y contiguous. */
   compareStrided(op: number, ndim: number, shape: I32, a: F32, aOff: number, aStrides: I32,
     b: F32, bOff: number, bStrides: I32, y: U8, yOff: number): void;
+  /** y = min(max(x, lo), hi) over a strided x (NaN passes through); y contiguous. */
+  clampStrided(lo: number, hi: number, ndim: number, shape: I32, x: F32, xOff: number, xStrides: I32, y: F32, yOff: number): void;
+  /** y = cond ? a : b, all three strided (cond: bool bytes); y contiguous. */
+  whereStrided(ndim: number, shape: I32, cond: U8, cOff: number, cStrides: I32, a: F32, aOff: number, aStrides: I32,
+    b: F32, bOff: number, bStrides: I32, y: F32, yOff: number): void;
   /** y = alpha*x + beta*y (beta == 0: y overwritten). */
   axpby(y: F32, yOff: number, x: F32, xOff: number, alpha: number, beta: number, n: number): void;
 
   sumDim(x: F32, xOff: number, y: F32, yOff: number, outer: number, red: number, inner: number): void;
   /** Values and indices of the first maximum along red (NaN wins). idx may be null. */
   maxDim(x: F32, xOff: number, y: F32, yOff: number, idx: I32 | null, idxOff: number,
-    outer: number, red: number, inner: number): void;
+    outer: number, red: number, inner: number, isMin?: Flag): void;
   sumAll(x: F32, xOff: number, n: number): number;
 
   softmax(x: F32, xOff: number, y: F32, yOff: number, outer: number, n: number, inner: number, log: Flag): void;

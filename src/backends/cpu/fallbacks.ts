@@ -24,7 +24,6 @@ export const Reason = {
   dims: "more than 16 dims",
   noKernel: "no native kernel",
   stridedFill: "strided destination",
-  isMin: "min (argmin) reduction",
   badTarget: "target out of range (the reference kernel reports it)",
   amsgrad: "amsgrad",
   mixedSteps: "parameters at different step counts",
@@ -37,18 +36,17 @@ export const Reason = {
  * else in the op table has a native float32 kernel for contiguous and strided inputs.
  */
 export const KNOWN_FALLBACKS: readonly KnownFallback[] = [
-  ...(["copy", "fill", "unary", "binary", "sumDim", "maxDim", "bmm", "linear", "linearBackward", "conv2d", "conv2dBackward",
+  ...(["copy", "fill", "unary", "binary", "where", "clamp", "sumDim", "maxDim", "bmm", "linear", "linearBackward", "conv2d", "conv2dBackward",
     "maxPool2d", "maxPool2dBackward", "avgPool2d", "avgPool2dBackward", "softmax", "softmaxBackward", "crossEntropy",
     "batchNorm", "batchNormBackward", "sgdStep", "adamStep"] as const).map((kernel) => ({
     kernel, reason: Reason.dtype,
     why: "the addon's kernels are float32; float64 and integer tensors are rare in training and use the reference kernels",
   })),
-  { kernel: "copy", reason: Reason.dims, why: "the strided kernels take at most 16 dims" },
-  { kernel: "unary", reason: Reason.dims, why: "the strided kernels take at most 16 dims" },
-  { kernel: "binary", reason: Reason.dims, why: "the strided kernels take at most 16 dims" },
+  ...(["copy", "unary", "binary", "where", "clamp"] as const).map((kernel) => ({
+    kernel, reason: Reason.dims, why: "the strided kernels take at most 16 dims",
+  })),
   { kernel: "fill", reason: Reason.stridedFill, why: "filling a non-contiguous view (x[:, 0].fill_) is rare" },
-  { kernel: "maxDim", reason: Reason.isMin, why: "min/argmin reductions are rare in training" },
-  ...(["where", "clamp", "prodDim", "nllLoss", "nllLossBackward", "indexSelect", "indexAdd"] as const).map((kernel) => ({
+  ...(["prodDim", "nllLoss", "nllLossBackward", "indexSelect", "indexAdd"] as const).map((kernel) => ({
     kernel, reason: Reason.noKernel, why: "rare in the models kindling targets; no native kernel yet",
   })),
   ...(["bmm", "linear", "linearBackward"] as const).map((kernel) => ({

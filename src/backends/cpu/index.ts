@@ -19,6 +19,7 @@ const MAX_DIMS = 16;
 const shapeBuf = new Int32Array(MAX_DIMS);
 const aStrideBuf = new Int32Array(MAX_DIMS);
 const bStrideBuf = new Int32Array(MAX_DIMS);
+const cStrideBuf = new Int32Array(MAX_DIMS);
 
 function loadDims(v: View, shape: Int32Array | null, strides: Int32Array): void {
   for (let i = 0; i < v.shape.length; i++) {
@@ -101,8 +102,22 @@ export function nativeKernels(n: NativeAddon): Kernels {
       loadDims(b, null, bStrideBuf);
       n.binaryStrided(code, out.shape.length, shapeBuf, f32(a), a.offset, aStrideBuf, f32(b), b.offset, bStrideBuf, f32(out), out.offset);
     },
-    where: (cond, a, b, out) => fallback("where", Reason.noKernel)(cond, a, b, out),
-    clamp: (x, out, lo, hi) => fallback("clamp", Reason.noKernel)(x, out, lo, hi),
+    where(cond, a, b, out) {
+      const byteCond = cond.dtype === "bool" || cond.dtype === "uint8";
+      if (!byteCond || !isF32(a) || !isF32(b) || !isF32(out)) return fallback("where", Reason.dtype)(cond, a, b, out);
+      if (out.shape.length > MAX_DIMS) return fallback("where", Reason.dims)(cond, a, b, out);
+      loadDims(cond, shapeBuf, cStrideBuf);
+      loadDims(a, null, aStrideBuf);
+      loadDims(b, null, bStrideBuf);
+      n.whereStrided(out.shape.length, shapeBuf, cond.storage.data as Uint8Array, cond.offset, cStrideBuf,
+        f32(a), a.offset, aStrideBuf, f32(b), b.offset, bStrideBuf, f32(out), out.offset);
+    },
+    clamp(x, out, lo, hi) {
+      if (!isF32(x) || !isF32(out)) return fallback("clamp", Reason.dtype)(x, out, lo, hi);
+      if (x.shape.length > MAX_DIMS) return fallback("clamp", Reason.dims)(x, out, lo, hi);
+      loadDims(x, shapeBuf, aStrideBuf);
+      n.clampStrided(lo, hi, x.shape.length, shapeBuf, f32(x), x.offset, aStrideBuf, f32(out), out.offset);
+    },
     prodDim: (x, out, outer, red, inner) => fallback("prodDim", Reason.noKernel)(x, out, outer, red, inner),
     nllLoss: (logp, target, loss, p) => fallback("nllLoss", Reason.noKernel)(logp, target, loss, p),
     nllLossBackward: (target, gx, gLoss, p) => fallback("nllLossBackward", Reason.noKernel)(target, gx, gLoss, p),
@@ -115,11 +130,10 @@ export function nativeKernels(n: NativeAddon): Kernels {
     },
     maxDim(x, values, indices, outer, red, inner, isMin) {
       if (!isF32(x) || !isF32(values)) return fallback("maxDim", Reason.dtype)(x, values, indices, outer, red, inner, isMin);
-      if (isMin) return fallback("maxDim", Reason.isMin)(x, values, indices, outer, red, inner, isMin);
       const count = outer * inner;
       const idx = indices.dtype === "int32" ? (indices.storage.data as Int32Array) : scratchI32(count);
       const off = indices.dtype === "int32" ? indices.offset : 0;
-      n.maxDim(f32(x), x.offset, f32(values), values.offset, idx, off, outer, red, inner);
+      n.maxDim(f32(x), x.offset, f32(values), values.offset, idx, off, outer, red, inner, isMin);
       if (indices.dtype !== "int32") {
         const d = indices.storage.data;
         for (let i = 0; i < count; i++) d[indices.offset + i] = idx[i];
