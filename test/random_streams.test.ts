@@ -3,6 +3,7 @@
 // tensors, and generator state captured after bulk draws resumes exactly.
 import test from "node:test";
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import * as torch from "kindling";
 import { Generator } from "../src/tensor/random.js";
 
@@ -119,4 +120,13 @@ test("randn looks standard normal", () => {
   assert.ok(Math.abs(mean) < 0.01 && Math.abs(varc - 1) < 0.01, `mean ${mean} var ${varc}`);
   const within1 = d.filter((v) => Math.abs(v) < 1).length / d.length;
   assert.ok(Math.abs(within1 - 0.6827) < 0.005, `P(|z| < 1) = ${within1}`);
+});
+
+test("the baseline-ISA bulk normal path (KINDLING_ISA=scalar) draws the same bits as the reference", { skip: backends.includes("native") ? false : "native addon not built" }, () => {
+  const code = `import("kindling").then((t) => { const g = new t.Generator(31); process.stdout.write(JSON.stringify([t.backends.cpu.current(), Array.from(t.randn([2001], { dtype: t.float64, generator: g }).dataSync())])); })`;
+  const out = execFileSync(process.execPath, ["--input-type=module", "-e", code], { env: { ...process.env, KINDLING_ISA: "scalar" }, cwd: new URL("..", import.meta.url) });
+  const [backend, got] = JSON.parse(out.toString()) as [string, number[]];
+  assert.equal(backend, "native");
+  const want = onBackend("ref", () => bits(torch.randn([2001], { dtype: torch.float64, generator: new Generator(31) })));
+  assert.deepEqual(got, want);
 });

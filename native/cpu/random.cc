@@ -7,6 +7,8 @@
 #include "random.h"
 
 #include <cmath>
+#include <cstdlib>
+#include <cstring>
 
 namespace kd {
 namespace {
@@ -120,8 +122,9 @@ void box_muller_base(const int32_t* uhi, const int32_t* ulo, const int32_t* vhi,
 typedef void (*BoxMuller)(const int32_t*, const int32_t*, const int32_t*, const int32_t*, int, double*, double*);
 BoxMuller pick_box_muller() {
 #if defined(__x86_64__) || defined(__i386__)
+  const char* cap = std::getenv("KINDLING_ISA");  // KINDLING_ISA=scalar selects the baseline path here too
   __builtin_cpu_init();
-  if (__builtin_cpu_supports("avx2")) return box_muller_avx2;
+  if (__builtin_cpu_supports("avx2") && !(cap && std::strcmp(cap, "scalar") == 0)) return box_muller_avx2;
 #endif
   return box_muller_base;
 }
