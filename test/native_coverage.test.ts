@@ -59,6 +59,10 @@ test("float32 unary, binary and comparison ops never fall back, on strided and b
       strided.binary(name, strided);
       strided.binary(name, row); // broadcast: stride-0 rows
     }
+    // casts into float tensors (dropout's bool mask, int64 targets) are one native TypedArray.set
+    assert.deepEqual(torch.tensor([true, false, true]).float().tolist(), [1, 0, 1]);
+    assert.deepEqual(torch.tensor([2 ** 40 + 1, -3], { dtype: torch.int64 }).to(torch.float32).tolist(), [Math.fround(2 ** 40 + 1), -3]);
+    assert.deepEqual(torch.tensor([0.1]).double().tolist(), [Math.fround(0.1)]);
     assert.deepEqual(fallbacksSeen(), []);
   } finally {
     torch.backends.cpu.use(prev);

@@ -53,13 +53,15 @@ export function nativeKernels(n: NativeAddon): Kernels {
   const codes = opCodes(n);
   return {
     copy(src, dst) {
-      if (!isF32(src) || !isF32(dst)) return fallback("copy", Reason.dtype)(src, dst);
-      if (src.shape.length > MAX_DIMS) return fallback("copy", Reason.dims)(src, dst);
       const count = numelOf(dst.shape);
-      if (dense(src) && dense(dst)) {
-        f32(dst).set(f32(src).subarray(src.offset, src.offset + count), dst.offset);
+      // Dense copies into a float tensor are one TypedArray.set, which converts any source dtype exactly as a cast
+      // to float does (bool masks, int64 targets). Casts to integer or bool types need castValue's rules.
+      if ((dst.dtype === "float32" || dst.dtype === "float64") && dense(src) && dense(dst)) {
+        dst.storage.data.set(src.storage.data.subarray(src.offset, src.offset + count), dst.offset);
         return;
       }
+      if (!isF32(src) || !isF32(dst)) return fallback("copy", Reason.dtype)(src, dst);
+      if (src.shape.length > MAX_DIMS) return fallback("copy", Reason.dims)(src, dst);
       loadDims(src, shapeBuf, aStrideBuf);
       loadDims(dst, null, bStrideBuf);
       n.copyStrided(src.shape.length, shapeBuf, f32(src), src.offset, aStrideBuf, f32(dst), dst.offset, bStrideBuf);
