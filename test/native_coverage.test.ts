@@ -59,6 +59,12 @@ test("float32 unary, binary and comparison ops never fall back, on strided and b
       strided.binary(name, strided);
       strided.binary(name, row); // broadcast: stride-0 rows
     }
+    // float32 with a bool mask (max/min backward): the mask is converted, not sent to the reference kernel
+    const mask = strided.gt(1);
+    const masked = strided.mul(mask).add(mask.t().t());
+    const want = (strided.tolist() as number[][]).map((r) => r.map((v) => (v > 1 ? v + 1 : 0)));
+    assert.deepEqual(masked.tolist(), want.map((r) => r.map(Math.fround)));
+    assert.deepEqual(row.gt(1).mul(row).tolist(), (row.tolist() as number[]).map((v) => (v > 1 ? v : 0)));
     // casts into float tensors (dropout's bool mask, int64 targets) are one native TypedArray.set
     assert.deepEqual(torch.tensor([true, false, true]).float().tolist(), [1, 0, 1]);
     assert.deepEqual(torch.tensor([2 ** 40 + 1, -3], { dtype: torch.int64 }).to(torch.float32).tolist(), [Math.fround(2 ** 40 + 1), -3]);

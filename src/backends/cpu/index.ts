@@ -44,6 +44,26 @@ function int32Targets(t: View): [Int32Array, number] {
   return [out, 0];
 }
 
+/** Small exact dtypes a float32 kernel can take after conversion (every value is exactly a float32). */
+const byteSized = (v: View) => v.dtype === "bool" || v.dtype === "uint8";
+
+/**
+ * A float32 view of the same elements as a bool/uint8 view (masks in max/min/where backward), converted over the
+ * storage span the view reads, so strides (including broadcast 0) still apply.
+ */
+function asF32(v: View): F32View {
+  let lo = 0, hi = 0;
+  for (let i = 0; i < v.shape.length; i++) {
+    if (v.shape[i] === 0) return { ...v, storage: { data: new Float32Array(0) }, offset: 0, dtype: "float32" };
+    const span = (v.shape[i] - 1) * v.strides[i];
+    if (span > 0) hi += span;
+    else lo += span;
+  }
+  const data = new Float32Array(hi - lo + 1);
+  data.set(v.storage.data.subarray(v.offset + lo, v.offset + hi + 1));
+  return { storage: { data }, shape: v.shape, strides: v.strides, offset: -lo, dtype: "float32" };
+}
+
 function isScalarBroadcast(v: View): boolean {
   for (let i = 0; i < v.strides.length; i++) if (v.strides[i] !== 0 && v.shape[i] !== 1) return false;
   return true;
@@ -79,6 +99,11 @@ export function nativeKernels(n: NativeAddon): Kernels {
       n.unaryStrided(code, x.shape.length, shapeBuf, f32(x), x.offset, aStrideBuf, f32(out), out.offset);
     },
     binary(op, a, b, out) {
+      // float32 with a bool/uint8 mask: the mask converts exactly, so the float32 kernels give the reference's result
+      if (isF32(a) !== isF32(b) && (byteSized(a) || byteSized(b))) {
+        if (!isF32(a)) a = asF32(a);
+        else b = asF32(b);
+      }
       if (!isF32(a) || !isF32(b)) return fallback("binary", Reason.dtype)(op, a, b, out);
       if (out.shape.length > MAX_DIMS) return fallback("binary", Reason.dims)(op, a, b, out);
       const code = codes.binary[op];
