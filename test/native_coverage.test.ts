@@ -81,13 +81,25 @@ test("fallback() records what fell back and why", { skip }, () => {
     torch.backends.cpu.use("native");
     clearFallbacks();
     torch.tensor([1, 2], { dtype: torch.float64 }).exp();
-    torch.tensor([1, 2]).prod();
+    torch.tensor([1, 2], { dtype: torch.int32 }).prod();
     const seen = fallbacksSeen().map((f) => `${f.kernel}: ${f.reason}`).sort();
-    assert.deepEqual(seen, ["prodDim: no native kernel", "unary: not float32"]);
+    assert.deepEqual(seen, ["prodDim: not float32", "unary: not float32"]);
     assert.ok(KNOWN_FALLBACKS.length > 0 && KNOWN_FALLBACKS.every((k) => k.why.length > 10), "every exception says why");
   } finally {
     torch.backends.cpu.use(prev);
     clearFallbacks();
+  }
+});
+
+test("a bad index still gets the reference kernel's message on the native backend", { skip }, () => {
+  const prev = torch.backends.cpu.current();
+  try {
+    torch.backends.cpu.use("native");
+    const x = torch.tensor([1, 2, 3]);
+    assert.throws(() => x.indexSelect(0, torch.tensor([1, 5], { dtype: torch.int64 })), /index 5 is out of bounds for dimension of size 3/);
+    assert.deepEqual(x.indexSelect(0, torch.tensor([2, 0], { dtype: torch.int64 })).tolist(), [3, 1]);
+  } finally {
+    torch.backends.cpu.use(prev);
   }
 });
 

@@ -27,6 +27,29 @@ function checkReductions(a: NativeAddon): void {
     close(`maxDim isMin ${outer},${red},${inner}`, y, 1, wn, 0);
     eqInt(`maxDim isMin idx ${outer},${red},${inner}`, idx, 1, wni);
   }
+  for (const [outer, red, inner] of [[1, 1, 1], [3, 7, 1], [4, 5, 6], [2, 30, 37]]) {
+    const x = withOff(outer * red * inner, 1, 0.5, 1.5), y = new Float32Array(outer * inner);
+    a.prodDim(x, 1, y, 0, outer, red, inner);
+    const want: number[] = [];
+    for (let o = 0; o < outer; o++) for (let i = 0; i < inner; i++) {
+      let p = 1;
+      for (let r = 0; r < red; r++) p *= x[1 + (o * red + r) * inner + i];
+      want.push(p);
+    }
+    close(`prodDim ${outer},${red},${inner}`, y, 0, want, 1e-6);
+  }
+  for (const [outer, n, inner, index] of [[1, 5, 1, [4, 0, 0, 2]], [3, 4, 7, [1, 3]], [2, 6, 33, [5, 5, 0]]] as [number, number, number, number[]][]) {
+    const m = index.length, x = withOff(outer * n * inner, 2), idx = Float64Array.from([9, ...index]);
+    const y = new Float32Array(outer * m * inner);
+    a.indexSelect(x, 2, idx, 1, m, y, 0, outer, n, inner);
+    const want: number[] = [];
+    for (let o = 0; o < outer; o++) for (const k of index) for (let i = 0; i < inner; i++) want.push(x[2 + (o * n + k) * inner + i]);
+    close(`indexSelect ${outer},${n},${inner}`, y, 0, want, 0);
+    const acc = new Float32Array(outer * n * inner).fill(1), wantAcc = Array.from(acc);
+    a.indexAdd(y, 0, idx, 1, m, acc, 0, outer, n, inner);
+    for (let o = 0; o < outer; o++) index.forEach((k, j) => { for (let i = 0; i < inner; i++) wantAcc[(o * n + k) * inner + i] += y[(o * m + j) * inner + i]; });
+    close(`indexAdd ${outer},${n},${inner}`, acc, 0, wantAcc, 0, 1e-6); // float sums of 1 + y: absolute
+  }
   for (const n of [0, 1, 13, 1000, 1 << 20]) {
     const x = withOff(n, 1, 0, 1);
     let s = 0;

@@ -1,4 +1,4 @@
-// Node-API bindings: sum/max reductions, softmax and fused cross-entropy.
+// Node-API bindings: sum/prod/max reductions, index select/add, softmax and fused cross-entropy.
 #include <node_api.h>
 
 #include <cmath>
@@ -44,6 +44,38 @@ napi_value SumAll(napi_env env, napi_callback_info info) {
   if (!a.ok) return nullptr;
   return number(env, (double)(float)T->sumAll(x, n));
 }
+
+napi_value ProdDim(napi_env env, napi_callback_info info) {
+  Args a(env, info, "prodDim", 7);
+  i64 outer = a.dim(4), red = a.dim(5), inner = a.dim(6);
+  const float* x = a.f32(0, 1, outer * red * inner);
+  float* y = a.f32(2, 3, outer * inner);
+  if (!a.ok) return nullptr;
+  T->prodDim(x, y, outer, red, inner);
+  return undef(env);
+}
+
+// indexSelect / indexAdd(x, xOff, index (Float64Array), iOff, m, y, yOff, outer, n, inner): x is [outer, n, inner]
+// and y [outer, m, inner] for indexSelect; the other way round for indexAdd (y accumulates).
+napi_value Gather(napi_env env, napi_callback_info info, bool add) {
+  Args a(env, info, add ? "indexAdd" : "indexSelect", 10);
+  i64 m = a.dim(4), outer = a.dim(7), n = a.dim(8), inner = a.dim(9);
+  const double* idx = (const double*)a.typed(2, napi_float64_array, "Float64Array", a.integer(3), 0, m, false);
+  const float* x = a.f32(0, 1, outer * (add ? m : n) * inner);
+  float* y = a.f32(5, 6, outer * (add ? n : m) * inner);
+  if (!a.ok) return nullptr;
+  for (i64 j = 0; j < m; j++) {
+    if (!(idx[j] >= 0 && idx[j] < (double)n && idx[j] == std::floor(idx[j]))) {
+      std::string msg = "index " + std::to_string(idx[j]) + " is out of bounds for dimension of size " + std::to_string(n);
+      a.fail_range(msg.c_str());
+      return nullptr;
+    }
+  }
+  (add ? T->indexAdd : T->indexSelect)(x, idx, m, y, outer, n, inner);
+  return undef(env);
+}
+napi_value IndexSelect(napi_env env, napi_callback_info info) { return Gather(env, info, false); }
+napi_value IndexAdd(napi_env env, napi_callback_info info) { return Gather(env, info, true); }
 
 napi_value Softmax(napi_env env, napi_callback_info info) {
   Args a(env, info, "softmax", 8);
@@ -102,6 +134,9 @@ void export_reduce_softmax(napi_env env, napi_value exports) {
       {"sumDim", SumDim},
       {"maxDim", MaxDim},
       {"sumAll", SumAll},
+      {"prodDim", ProdDim},
+      {"indexSelect", IndexSelect},
+      {"indexAdd", IndexAdd},
       {"softmax", Softmax},
       {"softmaxBackward", SoftmaxBackward},
       {"crossEntropy", CrossEntropy},

@@ -58,6 +58,9 @@ struct KernelTable {
   void (*sumDim)(const float* x, float* y, i64 outer, i64 red, i64 inner);
   void (*maxDim)(const float* x, float* y, int32_t* idx, i64 outer, i64 red, i64 inner, bool isMin);
   double (*sumAll)(const float* x, i64 n);
+  void (*prodDim)(const float* x, float* y, i64 outer, i64 red, i64 inner);
+  void (*indexSelect)(const float* x, const double* idx, i64 m, float* y, i64 outer, i64 n, i64 inner);
+  void (*indexAdd)(const float* src, const double* idx, i64 m, float* y, i64 outer, i64 n, i64 inner);
   void (*softmax)(const float* x, float* y, i64 outer, i64 n, i64 inner, bool log);
   void (*softmaxBackward)(const float* gy, const float* y, float* gx, i64 outer, i64 n, i64 inner, bool log);
   void (*crossEntropy)(const float* logits, const int32_t* target, i64 N, i64 C, i64 ignoreIndex, float smoothing,

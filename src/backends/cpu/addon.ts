@@ -97,6 +97,14 @@ export interface NativeAddon {
   maxDim(x: F32, xOff: number, y: F32, yOff: number, idx: I32 | null, idxOff: number,
     outer: number, red: number, inner: number, isMin?: Flag): void;
   sumAll(x: F32, xOff: number, n: number): number;
+  /** Product along red (accumulated in double). */
+  prodDim(x: F32, xOff: number, y: F32, yOff: number, outer: number, red: number, inner: number): void;
+  /** y[o, j, :] = x[o, index[j], :] (x: [outer, n, inner]); index holds integers in a Float64Array (int64 storage). */
+  indexSelect(x: F32, xOff: number, index: Float64Array, iOff: number, m: number, y: F32, yOff: number,
+    outer: number, n: number, inner: number): void;
+  /** y[o, index[j], :] += src[o, j, :] (y: [outer, n, inner]). */
+  indexAdd(src: F32, sOff: number, index: Float64Array, iOff: number, m: number, y: F32, yOff: number,
+    outer: number, n: number, inner: number): void;
 
   softmax(x: F32, xOff: number, y: F32, yOff: number, outer: number, n: number, inner: number, log: Flag): void;
   softmaxBackward(gy: F32, gyOff: number, y: F32, yOff: number, gx: F32, gxOff: number,

@@ -29,6 +29,7 @@ export const Reason = {
   mixedSteps: "parameters at different step counts",
   evalBackward: "eval-mode backward",
   empty: "zero-size operands",
+  badIndex: "index out of range (the reference kernel reports it)",
 } as const;
 
 /**
@@ -36,7 +37,7 @@ export const Reason = {
  * else in the op table has a native float32 kernel for contiguous and strided inputs.
  */
 export const KNOWN_FALLBACKS: readonly KnownFallback[] = [
-  ...(["copy", "fill", "unary", "binary", "where", "clamp", "sumDim", "maxDim", "bmm", "linear", "linearBackward", "conv2d", "conv2dBackward",
+  ...(["copy", "fill", "unary", "binary", "where", "clamp", "sumDim", "prodDim", "indexSelect", "indexAdd", "maxDim", "bmm", "linear", "linearBackward", "conv2d", "conv2dBackward",
     "maxPool2d", "maxPool2dBackward", "avgPool2d", "avgPool2dBackward", "softmax", "softmaxBackward", "crossEntropy",
     "batchNorm", "batchNormBackward", "sgdStep", "adamStep"] as const).map((kernel) => ({
     kernel, reason: Reason.dtype,
@@ -46,11 +47,14 @@ export const KNOWN_FALLBACKS: readonly KnownFallback[] = [
     kernel, reason: Reason.dims, why: "the strided kernels take at most 16 dims",
   })),
   { kernel: "fill", reason: Reason.stridedFill, why: "filling a non-contiguous view (x[:, 0].fill_) is rare" },
-  ...(["prodDim", "nllLoss", "nllLossBackward", "indexSelect", "indexAdd"] as const).map((kernel) => ({
+  ...(["nllLoss", "nllLossBackward"] as const).map((kernel) => ({
     kernel, reason: Reason.noKernel, why: "rare in the models kindling targets; no native kernel yet",
   })),
   ...(["bmm", "linear", "linearBackward"] as const).map((kernel) => ({
     kernel, reason: Reason.empty, why: "a product with a zero-size dimension has no work to speed up",
+  })),
+  ...(["indexSelect", "indexAdd"] as const).map((kernel) => ({
+    kernel, reason: Reason.badIndex, why: "an error path: the reference kernel names the bad index",
   })),
   { kernel: "crossEntropy", reason: Reason.badTarget, why: "an error path: the reference kernel names the bad target" },
   { kernel: "adamStep", reason: Reason.amsgrad, why: "the native Adam has no amsgrad variant" },

@@ -64,6 +64,16 @@ function asF32(v: View): F32View {
   return { storage: { data }, shape: v.shape, strides: v.strides, offset: -lo, dtype: "float32" };
 }
 
+/** Whether every index is an integer in [0, n) (else the reference kernel reports the bad one). */
+function indicesInRange(index: View, m: number, n: number): boolean {
+  const d = index.storage.data;
+  for (let j = 0; j < m; j++) {
+    const k = d[index.offset + j];
+    if (!(k >= 0 && k < n && k === Math.floor(k))) return false;
+  }
+  return true;
+}
+
 function isScalarBroadcast(v: View): boolean {
   for (let i = 0; i < v.strides.length; i++) if (v.strides[i] !== 0 && v.shape[i] !== 1) return false;
   return true;
@@ -145,11 +155,24 @@ export function nativeKernels(n: NativeAddon): Kernels {
       loadDims(x, shapeBuf, aStrideBuf);
       n.clampStrided(lo, hi, x.shape.length, shapeBuf, f32(x), x.offset, aStrideBuf, f32(out), out.offset);
     },
-    prodDim: (x, out, outer, red, inner) => fallback("prodDim", Reason.noKernel)(x, out, outer, red, inner),
+    prodDim(x, out, outer, red, inner) {
+      if (!isF32(x) || !isF32(out)) return fallback("prodDim", Reason.dtype)(x, out, outer, red, inner);
+      n.prodDim(f32(x), x.offset, f32(out), out.offset, outer, red, inner);
+    },
     nllLoss: (logp, target, loss, p) => fallback("nllLoss", Reason.noKernel)(logp, target, loss, p),
     nllLossBackward: (target, gx, gLoss, p) => fallback("nllLossBackward", Reason.noKernel)(target, gx, gLoss, p),
-    indexSelect: (x, index, out, outer, len, inner) => fallback("indexSelect", Reason.noKernel)(x, index, out, outer, len, inner),
-    indexAdd: (src, index, out, outer, len, inner) => fallback("indexAdd", Reason.noKernel)(src, index, out, outer, len, inner),
+    indexSelect(x, index, out, outer, len, inner) {
+      const m = index.shape.length === 0 ? 1 : index.shape[0];
+      if (!isF32(x) || !isF32(out) || !(index.storage.data instanceof Float64Array)) return fallback("indexSelect", Reason.dtype)(x, index, out, outer, len, inner);
+      if (!indicesInRange(index, m, len)) return fallback("indexSelect", Reason.badIndex)(x, index, out, outer, len, inner);
+      n.indexSelect(f32(x), x.offset, index.storage.data, index.offset, m, f32(out), out.offset, outer, len, inner);
+    },
+    indexAdd(src, index, out, outer, len, inner) {
+      const m = index.shape.length === 0 ? 1 : index.shape[0];
+      if (!isF32(src) || !isF32(out) || !(index.storage.data instanceof Float64Array)) return fallback("indexAdd", Reason.dtype)(src, index, out, outer, len, inner);
+      if (!indicesInRange(index, m, len)) return fallback("indexAdd", Reason.badIndex)(src, index, out, outer, len, inner);
+      n.indexAdd(f32(src), src.offset, index.storage.data, index.offset, m, f32(out), out.offset, outer, len, inner);
+    },
     sumDim(x, out, outer, red, inner) {
       if (!isF32(x) || !isF32(out)) return fallback("sumDim", Reason.dtype)(x, out, outer, red, inner);
       if (outer === 1 && inner === 1) f32(out)[out.offset] = n.sumAll(f32(x), x.offset, red);
