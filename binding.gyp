@@ -4,6 +4,13 @@
       "target_name": "kindling_cpu",
       "sources": [
         "native/cpu/binding.cc",
+        "native/cpu/binding_linalg.cc",
+        "native/cpu/binding_conv_pool.cc",
+        "native/cpu/binding_elementwise.cc",
+        "native/cpu/binding_reduce_softmax.cc",
+        "native/cpu/binding_norm_optim.cc",
+        "native/cpu/binding_random.cc",
+        "native/cpu/random.cc",
         "native/cpu/threadpool.cc",
         "native/cpu/kernels_scalar.cc",
         "native/cpu/kernels_avx2.cc",

@@ -1,9 +1,12 @@
 // kindling native CPU addon: shared declarations (ISA-independent).
-// Kernel implementations live in kernels.inc, compiled once per ISA into its own namespace
-// (kernels_scalar.cc, kernels_avx2.cc, kernels_avx512.cc) and exposed through a KernelTable.
+// Kernel implementations live in kernels/*.inc (one file per kind of kernel, gathered by kernels.inc), compiled once
+// per ISA into its own namespace (kernels_scalar.cc, kernels_avx2.cc, kernels_avx512.cc) and exposed through a
+// KernelTable. The Node-API side is binding.cc (module entry) plus one binding_*.cc per family.
 #pragma once
 #include <cstddef>
 #include <cstdint>
+
+#include "ops.h"
 
 namespace kd {
 
@@ -38,16 +41,26 @@ struct KernelTable {
   void (*maxPool2dBackward)(const float* gy, const int32_t* idx, float* gx, i64 NC, i64 H, i64 W, i64 OH, i64 OW);
   void (*avgPool2d)(const float* x, float* y, const i64* d);
   void (*avgPool2dBackward)(const float* gy, float* gx, const i64* d);
-  void (*unary)(int op, const float* x, float* y, i64 n);
-  void (*unaryBackward)(int op, const float* gy, const float* x, float* gx, i64 n);
-  void (*binary)(int op, const float* a, const float* b, float* y, i64 n);
-  void (*binaryScalar)(int op, const float* a, float s, float* y, i64 n);
-  void (*binaryStrided)(int op, int ndim, const i64* shape, const float* a, const i64* as, const float* b,
+  // Elementwise ops take the codes of ops.h and return false for a code they have no kernel for.
+  bool (*unary)(int op, const float* x, float* y, i64 n);
+  bool (*unaryStrided)(int op, int ndim, const i64* shape, const float* x, const i64* xs, float* y);
+  bool (*unaryBackward)(int op, const float* gy, const float* x, float* gx, i64 n);
+  bool (*binary)(int op, const float* a, const float* b, float* y, i64 n);
+  bool (*binaryScalar)(int op, const float* a, float s, float* y, i64 n);
+  bool (*binaryStrided)(int op, int ndim, const i64* shape, const float* a, const i64* as, const float* b,
                         const i64* bs, float* y);
+  bool (*compareStrided)(int op, int ndim, const i64* shape, const float* a, const i64* as, const float* b,
+                         const i64* bs, uint8_t* y);
+  void (*clampStrided)(int ndim, const i64* shape, const float* x, const i64* xs, float lo, float hi, float* y);
+  void (*whereStrided)(int ndim, const i64* shape, const uint8_t* c, const i64* cs, const float* a, const i64* as,
+                       const float* b, const i64* bs, float* y);
   void (*axpby)(float* y, const float* x, float alpha, float beta, i64 n);
   void (*sumDim)(const float* x, float* y, i64 outer, i64 red, i64 inner);
-  void (*maxDim)(const float* x, float* y, int32_t* idx, i64 outer, i64 red, i64 inner);
+  void (*maxDim)(const float* x, float* y, int32_t* idx, i64 outer, i64 red, i64 inner, bool isMin);
   double (*sumAll)(const float* x, i64 n);
+  void (*prodDim)(const float* x, float* y, i64 outer, i64 red, i64 inner);
+  void (*indexSelect)(const float* x, const double* idx, i64 m, float* y, i64 outer, i64 n, i64 inner);
+  void (*indexAdd)(const float* src, const double* idx, i64 m, float* y, i64 outer, i64 n, i64 inner);
   void (*softmax)(const float* x, float* y, i64 outer, i64 n, i64 inner, bool log);
   void (*softmaxBackward)(const float* gy, const float* y, float* gx, i64 outer, i64 n, i64 inner, bool log);
   void (*crossEntropy)(const float* logits, const int32_t* target, i64 N, i64 C, i64 ignoreIndex, float smoothing,

@@ -4,8 +4,9 @@
 //   g++ -O3 -std=c++17 -fno-math-errno -ffp-contract=fast -pthread -Wall -Wextra -Inative/cpu
 //       native/dev/tutorial_step.cc native/cpu/threadpool.cc -o /tmp/tstep && /tmp/tstep [steps] [threads]
 // To time another version of the kernels (e.g. the previous commit), point PG_KERNELS at a copy:
-//   git show HEAD~1:native/cpu/kernels.inc > /tmp/k_old.inc; git show HEAD~1:native/cpu/threadpool.cc > /tmp/tp_old.cc
-//   g++ ... -DPG_KERNELS='"/tmp/k_old.inc"' native/dev/tutorial_step.cc /tmp/tp_old.cc -o /tmp/tstep_old
+//   mkdir -p /tmp/old && git archive HEAD~1 native/cpu | tar -x -C /tmp/old   (kernels.inc includes kernels/*.inc)
+//   g++ ... -DPG_KERNELS='"/tmp/old/native/cpu/kernels.inc"' native/dev/tutorial_step.cc
+//       /tmp/old/native/cpu/threadpool.cc -o /tmp/tstep_old
 // ISA: AVX-512 instantiation by default; -DPG_AVX2 or -DPG_SCALAR for the other paths.
 #include <algorithm>
 #include <chrono>

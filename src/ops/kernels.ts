@@ -102,6 +102,12 @@ export interface Kernels<V = View> {
   /** One optimizer step over every parameter (float32/float64 contiguous views). */
   sgdStep(params: V[], grads: V[], bufs: (V | null)[], p: SgdParams, firstStep: boolean[]): void;
   adamStep(params: V[], grads: V[], expAvg: V[], expAvgSq: V[], maxExpAvgSq: (V | null)[], step: number[], p: AdamParams): void;
+  /** Contiguous float out = from + (to - from) * uniform draws of the xoshiro128** state (advanced in place; core/rng.ts). */
+  randUniform(state: Uint32Array, out: V, from: number, to: number): void;
+  /** Contiguous float out = mean + std * normal draws (core/rng.ts pairs); returns the last pair's unused half, or NaN. */
+  randNormal(state: Uint32Array, out: V, mean: number, std: number): number;
+  /** A random permutation of 0..n-1 into contiguous float64 out (Fisher–Yates, core/rng.ts). */
+  randPerm(state: Uint32Array, out: V): void;
 }
 
 export type KernelName = keyof Kernels;

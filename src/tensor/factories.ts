@@ -1,10 +1,10 @@
 // Factories build on the device: zeros is the allocator's zero fill, ones/full a fill kernel, and the rest compute
-// their values on the host and upload them once.
+// their values on the host (rand/randn straight into an array of the tensor's dtype) and upload them once.
 import { allocArray, castValue, isFloating, type DType } from "../core/dtype.js";
 import { opError } from "../core/errors.js";
 import { kernelsFor } from "./dispatch.js";
 import { emptyTensor, finish, fromHost, resolveDevice, type TensorOptions } from "./create.js";
-import { fillNormal, fillUniform, permutation, type Generator, defaultGenerator } from "./random.js";
+import { permutation, type Generator, defaultGenerator } from "./random.js";
 import type { Tensor } from "./tensor.js";
 
 export interface RandomOptions extends TensorOptions {
@@ -68,13 +68,17 @@ function floatDType(op: string, opts: TensorOptions): DType {
 export function rand(...args: SizeArgs): Tensor {
   const [shape, opts] = parse(args);
   const dtype = floatDType("rand", opts);
-  return finish(upload(fillUniform(count(shape), 0, 1, opts.generator), shape, dtype, opts), opts);
+  const values = allocArray(dtype, count(shape)) as Float32Array | Float64Array;
+  (opts.generator ?? defaultGenerator).fillUniform(values, 0, values.length, 0, 1);
+  return finish(fromHost(values, shape, dtype, resolveDevice(opts.device)), opts);
 }
 
 export function randn(...args: SizeArgs): Tensor {
   const [shape, opts] = parse(args);
   const dtype = floatDType("randn", opts);
-  return finish(upload(fillNormal(count(shape), 0, 1, opts.generator), shape, dtype, opts), opts);
+  const values = allocArray(dtype, count(shape)) as Float32Array | Float64Array;
+  (opts.generator ?? defaultGenerator).fillNormal(values, 0, values.length, 0, 1);
+  return finish(fromHost(values, shape, dtype, resolveDevice(opts.device)), opts);
 }
 
 /** randint(high, size) or randint(low, high, size), int64 by default. */

@@ -1,5 +1,9 @@
-// Seedable random numbers (xoshiro128** seeded through splitmix32). The streams are kindling's own: a seed makes
-// runs reproducible here, but does not reproduce PyTorch's draws.
+// Seedable random numbers (xoshiro128** seeded through splitmix32). The streams are kindling's own, defined in
+// core/rng.ts: a seed makes runs reproducible here (on every backend, bitwise), but does not reproduce PyTorch's
+// draws. Bulk fills (rand, randn, randperm, uniform_, normal_) run the backend's randUniform / randNormal / randPerm
+// kernels, which advance this generator's state exactly as the one-at-a-time methods would.
+import { hostRandNormal, hostRandPerm, hostRandUniform } from "../backends/host/random_fill.js";
+import { next32, normalPair, pairSin, uniform } from "../core/rng.js";
 
 export class Generator {
   private s = new Uint32Array(4);
@@ -45,23 +49,12 @@ export class Generator {
   }
 
   nextUint32(): number {
-    const s = this.s;
-    const r = Math.imul(rotl(Math.imul(s[1], 5), 7), 9) >>> 0;
-    const t = s[1] << 9;
-    s[2] ^= s[0];
-    s[3] ^= s[1];
-    s[1] ^= s[2];
-    s[0] ^= s[3];
-    s[2] ^= t;
-    s[3] = rotl(s[3], 11);
-    return r;
+    return next32(this.s);
   }
 
   /** Uniform in [0, 1) with 53 random bits. */
   random(): number {
-    const hi = this.nextUint32() >>> 5;
-    const lo = this.nextUint32() >>> 6;
-    return (hi * 67108864 + lo) / 9007199254740992;
+    return uniform(this.s);
   }
 
   normal(): number {
@@ -70,22 +63,39 @@ export class Generator {
       this.spare = null;
       return v;
     }
-    let u = 0;
-    while (u === 0) u = this.random();
-    const v = this.random();
-    const r = Math.sqrt(-2 * Math.log(u));
-    this.spare = r * Math.sin(2 * Math.PI * v);
-    return r * Math.cos(2 * Math.PI * v);
+    const z0 = normalPair(this.s);
+    this.spare = pairSin;
+    return z0;
+  }
+
+  /** Fills out[off..off+n) with mean + std * normal(), in order, through the backend's bulk kernel. */
+  fillNormal(out: Float32Array | Float64Array, off: number, n: number, mean: number, std: number): void {
+    if (n <= 0) return;
+    if (this.spare !== null) {
+      out[off] = mean + std * this.spare;
+      this.spare = null;
+      off++;
+      n--;
+    }
+    const spare = hostRandNormal(this.s, out, off, n, mean, std);
+    if (!Number.isNaN(spare)) this.spare = spare;
+  }
+
+  /** Fills out[off..off+n) with from + (to - from) * random(), in order, through the backend's bulk kernel. */
+  fillUniform(out: Float32Array | Float64Array, off: number, n: number, from: number, to: number): void {
+    if (n <= 0) return;
+    hostRandUniform(this.s, out, off, n, from, to);
+  }
+
+  /** A random permutation of 0..n-1 into out[off..off+n) (Fisher–Yates, one random() per step). */
+  fillPermutation(out: Float64Array, off: number, n: number): void {
+    hostRandPerm(this.s, out, off, n);
   }
 
   /** Uniform integer in [low, high). */
   randint(low: number, high: number): number {
     return low + Math.floor(this.random() * (high - low));
   }
-}
-
-function rotl(x: number, k: number): number {
-  return ((x << k) | (x >>> (32 - k))) >>> 0;
 }
 
 export const defaultGenerator = new Generator();
@@ -107,28 +117,23 @@ export function setRngState(state: readonly number[]): void {
   defaultGenerator.setState(state);
 }
 
+/** n draws from + (to - from) * random(), the same as n calls of gen.random(). */
 export function fillUniform(n: number, from: number, to: number, gen: Generator = defaultGenerator): Float64Array {
   const out = new Float64Array(n);
-  const w = to - from;
-  for (let i = 0; i < n; i++) out[i] = from + w * gen.random();
+  gen.fillUniform(out, 0, n, from, to);
   return out;
 }
 
+/** n draws mean + std * normal(), the same as n calls of gen.normal(). */
 export function fillNormal(n: number, mean: number, std: number, gen: Generator = defaultGenerator): Float64Array {
   const out = new Float64Array(n);
-  for (let i = 0; i < n; i++) out[i] = mean + std * gen.normal();
+  gen.fillNormal(out, 0, n, mean, std);
   return out;
 }
 
 /** A random permutation of 0..n-1 (Fisher–Yates). */
 export function permutation(n: number, gen: Generator = defaultGenerator): Float64Array {
   const p = new Float64Array(n);
-  for (let i = 0; i < n; i++) p[i] = i;
-  for (let i = n - 1; i > 0; i--) {
-    const j = Math.floor(gen.random() * (i + 1));
-    const t = p[i];
-    p[i] = p[j];
-    p[j] = t;
-  }
+  gen.fillPermutation(p, 0, n);
   return p;
 }

@@ -45,12 +45,13 @@ export class BrokenSpecDataset extends LocalOnlyDataset {
 export class StrayThrowDataset extends CountingDataset {
   private armed = true;
   override get(i: number): [Tensor, number] {
-    // Fires between two tasks, after the first task's result went out.
+    // Fires right after the first task's result went out, before the worker takes its next task. (A timer could
+    // wait until the worker had drained every queued task, and the epoch would end without the crash being seen.)
     if (this.armed) {
       this.armed = false;
-      setTimeout(() => {
+      process.nextTick(() => {
         throw new Error("stray callback failed");
-      }, 0);
+      });
     }
     return super.get(i);
   }

@@ -1,20 +1,16 @@
 // Typed loader for the native CPU kernel addon (found by ./locate.ts: a source build or the prebuilt package).
 // Never throws: a missing or broken addon yields null, and the reason is kept in addonLoadError().
-// Imports nothing from other kindling folders.
+// Imports nothing from other kindling folders but the op table (its names are checked against the addon's).
 import { createRequire } from "node:module";
 import { locateAddon, whyNotNative, type AddonLoadReport } from "./locate.js";
+import { binaryOps, type BinaryName } from "../../ops/binary.js";
+import { unaryOps, type UnaryName } from "../../ops/unary.js";
 
 type F32 = Float32Array;
 type I32 = Int32Array;
+type U8 = Uint8Array;
 type Flag = number | boolean;
 
-/** Unary op codes for `unary` / `unaryBackward`. */
-export const UnaryOp = {
-  neg: 0, exp: 1, log: 2, sqrt: 3, abs: 4, relu: 5, gelu: 6, sigmoid: 7, tanh: 8, rsqrt: 9, reciprocal: 10,
-  square: 11, sign: 12,
-} as const;
-/** Binary op codes for `binary` / `binaryScalar` / `binaryStrided`. */
-export const BinaryOp = { add: 0, sub: 1, mul: 2, div: 3, maximum: 4, minimum: 5, pow: 6 } as const;
 /** crossEntropy reduction codes. */
 export const Reduction = { sum: 0, mean: 1, none: 2 } as const;
 
@@ -25,6 +21,10 @@ export const Reduction = { sum: 0, mean: 1, none: 2 } as const;
  */
 export interface NativeAddon {
   isa(): "avx512" | "avx2" | "scalar";
+  /** Unary op names; an op's code is its index (native/cpu/ops.h). Read through opCodes(), never by number. */
+  readonly unaryOps: readonly string[];
+  /** Binary op names (arithmetic, then comparisons, then reluGrad/geluGrad); code = index. */
+  readonly binaryOps: readonly string[];
   setNumThreads(n: number): void;
   getNumThreads(): number;
 
@@ -67,15 +67,25 @@ export interface NativeAddon {
     KH: number, KW: number, sH: number, sW: number, pH: number, pW: number, OH: number, OW: number,
     countIncludePad: Flag, divisorOverride: number): void;
 
-  /** op: see UnaryOp. */
+  /** op: a unary code (opCodes().unary). Unknown codes throw RangeError. */
   unary(op: number, x: F32, xOff: number, y: F32, yOff: number, n: number): void;
-  /** op: relu (5), gelu (6), sigmoid (7), tanh (8); x is the forward input. */
+  /** Any unary op over a strided x (element strides, up to 16 dims); y contiguous. */
+  unaryStrided(op: number, ndim: number, shape: I32, x: F32, xOff: number, xStrides: I32, y: F32, yOff: number): void;
+  /** op: the unary code of relu, gelu, sigmoid or tanh; x is the forward input. */
   unaryBackward(op: number, gy: F32, gyOff: number, x: F32, xOff: number, gx: F32, gxOff: number, n: number): void;
-  /** op: see BinaryOp. */
+  /** op: an arithmetic binary code (add..pow). */
   binary(op: number, a: F32, aOff: number, b: F32, bOff: number, y: F32, yOff: number, n: number): void;
   binaryScalar(op: number, a: F32, aOff: number, s: number, y: F32, yOff: number, n: number): void;
-  /** Broadcasting op: element strides (may be 0 or negative) for a and b; y contiguous. */
+  /** Arithmetic or reluGrad/geluGrad over broadcast operands: element strides (may be 0 or negative); y contiguous. */
   binaryStrided(op: number, ndim: number, shape: I32, a: F32, aOff: number, aStrides: I32,
+    b: F32, bOff: number, bStrides: I32, y: F32, yOff: number): void;
+  /** Comparison (eq..le) over broadcast operands into bool (0/1 bytes); y contiguous. */
+  compareStrided(op: number, ndim: number, shape: I32, a: F32, aOff: number, aStrides: I32,
+    b: F32, bOff: number, bStrides: I32, y: U8, yOff: number): void;
+  /** y = min(max(x, lo), hi) over a strided x (NaN passes through); y contiguous. */
+  clampStrided(lo: number, hi: number, ndim: number, shape: I32, x: F32, xOff: number, xStrides: I32, y: F32, yOff: number): void;
+  /** y = cond ? a : b, all three strided (cond: bool bytes); y contiguous. */
+  whereStrided(ndim: number, shape: I32, cond: U8, cOff: number, cStrides: I32, a: F32, aOff: number, aStrides: I32,
     b: F32, bOff: number, bStrides: I32, y: F32, yOff: number): void;
   /** y = alpha*x + beta*y (beta == 0: y overwritten). */
   axpby(y: F32, yOff: number, x: F32, xOff: number, alpha: number, beta: number, n: number): void;
@@ -83,8 +93,16 @@ export interface NativeAddon {
   sumDim(x: F32, xOff: number, y: F32, yOff: number, outer: number, red: number, inner: number): void;
   /** Values and indices of the first maximum along red (NaN wins). idx may be null. */
   maxDim(x: F32, xOff: number, y: F32, yOff: number, idx: I32 | null, idxOff: number,
-    outer: number, red: number, inner: number): void;
+    outer: number, red: number, inner: number, isMin?: Flag): void;
   sumAll(x: F32, xOff: number, n: number): number;
+  /** Product along red (accumulated in double). */
+  prodDim(x: F32, xOff: number, y: F32, yOff: number, outer: number, red: number, inner: number): void;
+  /** y[o, j, :] = x[o, index[j], :] (x: [outer, n, inner]); index holds integers in a Float64Array (int64 storage). */
+  indexSelect(x: F32, xOff: number, index: Float64Array, iOff: number, m: number, y: F32, yOff: number,
+    outer: number, n: number, inner: number): void;
+  /** y[o, index[j], :] += src[o, j, :] (y: [outer, n, inner]). */
+  indexAdd(src: F32, sOff: number, index: Float64Array, iOff: number, m: number, y: F32, yOff: number,
+    outer: number, n: number, inner: number): void;
 
   softmax(x: F32, xOff: number, y: F32, yOff: number, outer: number, n: number, inner: number, log: Flag): void;
   softmaxBackward(gy: F32, gyOff: number, y: F32, yOff: number, gx: F32, gxOff: number,
@@ -114,6 +132,12 @@ export interface NativeAddon {
 
   copyStrided(ndim: number, shape: I32, src: F32, srcOff: number, srcStrides: I32,
     dst: F32, dstOff: number, dstStrides: I32): void;
+
+  /** Bulk draws of core/rng.ts's streams; state is the generator's 4-word xoshiro128** state, advanced in place. */
+  rngUniform(state: Uint32Array, out: F32 | Float64Array, off: number, n: number, from: number, to: number): void;
+  /** Returns the unused sine half of the last pair when n is odd, else NaN. */
+  rngNormal(state: Uint32Array, out: F32 | Float64Array, off: number, n: number, mean: number, std: number): number;
+  rngPermutation(state: Uint32Array, out: Float64Array, off: number, n: number): void;
 }
 
 let cached: NativeAddon | null | undefined;
@@ -128,6 +152,8 @@ export function loadAddon(): NativeAddon | null {
   const { value, report } = locateAddon((file) => {
     const mod = req(file) as NativeAddon;
     if (typeof mod?.gemm !== "function" || typeof mod.isa !== "function") throw new Error(`${file} does not export the kindling kernel table`);
+    const mismatch = opTableMismatch(mod.unaryOps, mod.binaryOps);
+    if (mismatch) throw new Error(`${file} was not built from this kindling's op table (${mismatch}); rebuild it with \`npm run build\``);
     return mod;
   });
   cached = value;
@@ -144,4 +170,43 @@ export function addonLoadReport(): AddonLoadReport | null {
 /** Why the last loadAddon() returned null (null if it loaded or was never tried). */
 export function addonLoadError(): string | null {
   return loadError;
+}
+
+// ---- op codes: declared once, in native/cpu/ops.h ----------------------------------------------------------------
+
+/** Native op codes by op-table name, derived from the lists the addon exports. */
+export interface OpCodes {
+  readonly unary: Readonly<Record<UnaryName, number>>;
+  readonly binary: Readonly<Record<BinaryName, number>>;
+}
+
+function sameNames(kind: string, native: unknown, table: readonly string[]): string | null {
+  if (!Array.isArray(native) || !native.every((n) => typeof n === "string")) return `it exports no ${kind} op names`;
+  const missing = table.filter((n) => !native.includes(n));
+  const extra = (native as string[]).filter((n) => !table.includes(n));
+  if (!missing.length && !extra.length && native.length === table.length) return null;
+  const parts = [];
+  if (missing.length) parts.push(`it lacks ${kind} op(s) ${missing.join(", ")}`);
+  if (extra.length) parts.push(`the op table has no ${kind} op(s) ${extra.join(", ")}`);
+  if (!parts.length) parts.push(`its ${kind} op list repeats a name`);
+  return parts.join("; ");
+}
+
+/**
+ * Why an addon's op-name lists cannot serve the TypeScript op table (src/ops/unary.ts, binary.ts), or null when
+ * every op-table name has exactly one native code.
+ */
+export function opTableMismatch(unary: unknown, binary: unknown): string | null {
+  const u = sameNames("unary", unary, Object.keys(unaryOps));
+  const b = sameNames("binary", binary, Object.keys(binaryOps));
+  return u && b ? `${u}; ${b}` : u ?? b;
+}
+
+/** The codes of a loaded addon (loadAddon() refused any addon whose lists disagree with the op table). */
+export function opCodes(addon: Pick<NativeAddon, "unaryOps" | "binaryOps">): OpCodes {
+  const index = (names: readonly string[]) => Object.fromEntries(names.map((n, i) => [n, i]));
+  return {
+    unary: index(addon.unaryOps) as Record<UnaryName, number>,
+    binary: index(addon.binaryOps) as Record<BinaryName, number>,
+  };
 }

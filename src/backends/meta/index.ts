@@ -34,6 +34,8 @@ const metaKernels: DeviceKernels = {
   batchNorm: nothing, batchNormBackward: nothing,
   indexSelect: nothing, indexAdd: nothing,
   sgdStep: nothing, adamStep: nothing,
+  // The generator draws on the host (backends/host/random_fill.ts); a meta tensor only receives the upload.
+  randUniform: nothing, randNormal: () => NaN, randPerm: nothing,
 };
 
 export function metaNoData(): Error {

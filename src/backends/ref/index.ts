@@ -7,6 +7,7 @@ import { bmm, linear, linearBackward } from "./linalg.js";
 import { batchNorm, batchNormBackward } from "./norm.js";
 import { adamStep, sgdStep } from "./optim.js";
 import { avgPool2d, avgPool2dBackward, maxPool2d, maxPool2dBackward } from "./pool.js";
+import { randNormal, randPerm, randUniform } from "./random.js";
 import { maxDim, prodDim, sumDim } from "./reduce.js";
 import { crossEntropy, nllLoss, nllLossBackward, softmax, softmaxBackward } from "./softmax.js";
 
@@ -20,4 +21,5 @@ export const refKernels: Kernels = {
   batchNorm, batchNormBackward,
   indexSelect, indexAdd,
   sgdStep, adamStep,
+  randUniform, randNormal, randPerm,
 };
