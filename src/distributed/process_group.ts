@@ -1,0 +1,138 @@
+// The default process group (torch.distributed.init_process_group and friends) on the MPI backend: MPI itself
+// says who this process is; the launcher's environment is only cross-checked. A process that exits with a failure
+// while the group is up calls MPI_Abort, so mpirun stops every other rank instead of leaving them waiting in a
+// collective (mpirun's message names the rank that aborted); a clean exit finalizes MPI.
+import { openMpi, type MpiAddon } from "../backends/mpi/addon.js";
+import { Work } from "./work.js";
+
+export type Backend = "mpi" | "nccl" | "gloo";
+
+export interface InitOptions {
+  backend?: Backend;
+  /** Checked against what the launcher assigned (MPI decides the rank; it cannot be chosen here). */
+  rank?: number;
+  worldSize?: number;
+  /** Accepted for PyTorch compatibility; under MPI the launcher has already connected the processes. */
+  initMethod?: string;
+  /** How long wait() and a collective's Promise wait before failing (default 30 minutes, as PyTorch). */
+  timeoutMs?: number;
+}
+
+interface Group {
+  readonly addon: MpiAddon;
+  readonly rank: number;
+  readonly size: number;
+  readonly timeoutMs: number;
+  readonly library: string;
+  readonly works: Map<number, Work>;
+}
+
+let group: Group | null = null;
+let exitHookInstalled = false;
+
+/** The rank and size the launcher advertises (mpirun's OMPI_COMM_WORLD_*, Hydra/Slurm's PMI_*), if any. */
+export function launcherEnvironment(env: NodeJS.ProcessEnv = process.env): { rank: number; size: number; from: string } | null {
+  const pairs: [string, string][] = [
+    ["OMPI_COMM_WORLD_RANK", "OMPI_COMM_WORLD_SIZE"],
+    ["PMI_RANK", "PMI_SIZE"],
+    ["PMIX_RANK", "PMI_SIZE"],
+  ];
+  for (const [r, s] of pairs) {
+    if (env[r] !== undefined && env[s] !== undefined) return { rank: Number(env[r]), size: Number(env[s]), from: `${r}/${s}` };
+  }
+  return null;
+}
+
+function exitHook(code: number): void {
+  const g = group;
+  if (!g) return;
+  group = null;
+  if (code !== 0) {
+    process.stderr.write(`kindling.distributed: rank ${g.rank} of ${g.size} is exiting with code ${code}; aborting the MPI job\n`);
+    g.addon.abort(code);
+  } else {
+    g.addon.finalize();
+  }
+}
+
+export function initProcessGroup(opts: InitOptions = {}): void {
+  const backend = opts.backend ?? "mpi";
+  if (group) throw new Error("initProcessGroup: the default process group is already initialized");
+  if (backend !== "mpi") {
+    throw new Error(`initProcessGroup: backend "${backend}" is not available in kindling yet; use backend: "mpi" ` +
+      `(CPU tensors, launched with \`mpirun -np N node script.js\`)`);
+  }
+  for (const k of ["rank", "worldSize", "timeoutMs"] as const) {
+    const v = opts[k];
+    if (v !== undefined && !(Number.isInteger(v) && v >= (k === "rank" ? 0 : 1))) {
+      throw new Error(`initProcessGroup: ${k} must be a ${k === "rank" ? "non-negative" : "positive"} integer, got ${v}`);
+    }
+  }
+  const launcher = launcherEnvironment();
+  const { addon, library } = openMpi();
+  const info = addon.init((ticket, error) => {
+    const w = group?.works.get(ticket);
+    if (!w) return;
+    group!.works.delete(ticket);
+    w.complete(error ? new Error(error) : null);
+  });
+  const mismatch = (what: string, asked: number, got: number) =>
+    new Error(`initProcessGroup: ${what} ${asked} was requested, but MPI says this process has ${what} ${got}` +
+      (info.size === 1 && !launcher ? " (was the script started without `mpirun -np N`?)" : ""));
+  if (opts.worldSize !== undefined && opts.worldSize !== info.size) throw mismatch("worldSize", opts.worldSize, info.size);
+  if (opts.rank !== undefined && opts.rank !== info.rank) throw mismatch("rank", opts.rank, info.rank);
+  if (launcher && (launcher.rank !== info.rank || launcher.size !== info.size)) {
+    throw new Error(`initProcessGroup: ${launcher.from} say rank ${launcher.rank} of ${launcher.size}, but ${library} ` +
+      `says rank ${info.rank} of ${info.size}: the launcher and the loaded MPI library do not match`);
+  }
+  group = { addon, rank: info.rank, size: info.size, timeoutMs: opts.timeoutMs ?? 30 * 60_000, library, works: new Map() };
+  if (!exitHookInstalled) {
+    exitHookInstalled = true;
+    process.on("exit", exitHook);
+  }
+}
+
+export function isInitialized(): boolean {
+  return group !== null;
+}
+
+/** The active group, or PyTorch's error for using one before initProcessGroup. */
+export function defaultGroup(op: string): Group {
+  if (!group) {
+    throw new Error(`${op}: Default process group has not been initialized, please make sure to call initProcessGroup.`);
+  }
+  return group;
+}
+
+export function getRank(): number {
+  return defaultGroup("getRank").rank;
+}
+
+export function getWorldSize(): number {
+  return defaultGroup("getWorldSize").size;
+}
+
+/** The MPI library in use and its ABI ("openmpi" or "mpich"). */
+export function getBackendInfo(): { backend: "mpi"; library: string } {
+  return { backend: "mpi", library: defaultGroup("getBackendInfo").library };
+}
+
+/**
+ * Finalizes MPI after the queued collectives finished. MPI allows one initialisation per process, so a later
+ * initProcessGroup in the same process fails with a message that says so.
+ */
+export function destroyProcessGroup(): void {
+  const g = defaultGroup("destroyProcessGroup");
+  group = null;
+  g.addon.finalize();
+}
+
+/** Queues one collective on the comm thread and returns its work handle. */
+export function submit(g: Group, label: string, kind: number, send: ArrayBufferView | null, recv: ArrayBufferView | null,
+  dtype: number, op: number, root: number, after: (() => void) | null): Work {
+  const ticket = g.addon.submit(kind, send, recv, dtype, op, root);
+  const w = new Work(ticket, `rank ${g.rank}: ${label}`, (t, ms) => g.addon.wait(t, ms), g.timeoutMs, after,
+    (message) => new Error(message));
+  g.works.set(ticket, w);
+  return w;
+}
