@@ -281,7 +281,7 @@ void onComplete(napi_env env, napi_value js_cb, void*, void* data) {
     for (napi_ref r : k->second) napi_delete_reference(env, r);
     keepAlive.erase(k);
   }
-  if (pending > 0 && --pending == 0) napi_unref_threadsafe_function(env, tsfn);
+  if (pending > 0 && --pending == 0 && tsfn) napi_unref_threadsafe_function(env, tsfn);
   napi_value args[2] = {num(env, static_cast<double>(ticket)), error.empty() ? nullptr : str(env, error)};
   if (!args[1]) napi_get_null(env, &args[1]);
   napi_call_function(env, undefinedValue(env), js_cb, 2, args, nullptr);

@@ -2,6 +2,7 @@
 // says who this process is; the launcher's environment is only cross-checked. A process that exits with a failure
 // while the group is up calls MPI_Abort, so mpirun stops every other rank instead of leaving them waiting in a
 // collective (mpirun's message names the rank that aborted); a clean exit finalizes MPI.
+import { writeSync } from "node:fs";
 import { openMpi, type MpiAddon } from "../backends/mpi/addon.js";
 import { Work } from "./work.js";
 
@@ -29,6 +30,8 @@ interface Group {
 
 let group: Group | null = null;
 let exitHookInstalled = false;
+/** The error that is taking the process down, printed before MPI_Abort ends it (Node would print it too late). */
+let fatal: unknown = null;
 
 /** The rank and size the launcher advertises (mpirun's OMPI_COMM_WORLD_*, Hydra/Slurm's PMI_*), if any. */
 export function launcherEnvironment(env: NodeJS.ProcessEnv = process.env): { rank: number; size: number; from: string } | null {
@@ -48,7 +51,9 @@ function exitHook(code: number): void {
   if (!g) return;
   group = null;
   if (code !== 0) {
-    process.stderr.write(`kindling.distributed: rank ${g.rank} of ${g.size} is exiting with code ${code}; aborting the MPI job\n`);
+    const why = fatal === null ? "" : `: ${fatal instanceof Error ? (fatal.stack ?? fatal.message) : String(fatal)}`;
+    writeSync(2, `kindling.distributed: rank ${g.rank} of ${g.size} failed (exit code ${code})${why}\n` +
+      `kindling.distributed: rank ${g.rank} is aborting the MPI job\n`);
     g.addon.abort(code);
   } else {
     g.addon.finalize();
@@ -89,6 +94,9 @@ export function initProcessGroup(opts: InitOptions = {}): void {
   if (!exitHookInstalled) {
     exitHookInstalled = true;
     process.on("exit", exitHook);
+    process.on("uncaughtExceptionMonitor", (e) => {
+      fatal = e;
+    });
   }
 }
 

@@ -21,11 +21,11 @@ export interface MpiAddon {
   abort(code: number): void;
 }
 
-/** Where libmpi is looked for: KINDLING_MPI_LIBRARY first, then the loader's search path, then the usual places. */
+/** Where libmpi is looked for: only KINDLING_MPI_LIBRARY when set, else the loader's search path and the usual places. */
 export function libraryCandidates(): string[] {
   const env = process.env.KINDLING_MPI_LIBRARY;
+  if (env) return [env];
   return [
-    ...(env ? [env] : []),
     "libmpi.so.40",
     "libmpi.so.12",
     "libmpi.so",
