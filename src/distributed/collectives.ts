@@ -20,7 +20,8 @@ export interface CollectiveOptions {
 export interface ReduceOptions extends CollectiveOptions {
   op?: ReduceOpName;
 }
-type Result<O> = O extends { asyncOp: true } ? Work : void;
+/** Work with asyncOp: true, nothing without it, either when the flag is only known at run time. */
+type Result<O extends CollectiveOptions> = O["asyncOp"] extends true ? Work : O["asyncOp"] extends false | undefined ? void : Work | void;
 
 const DTYPES: readonly DType[] = ["float32", "float64", "int32", "int64"];
 
