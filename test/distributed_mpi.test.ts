@@ -89,8 +89,8 @@ test("without mpirun a script runs as a world of one", { skip }, () => {
   const script = `import * as torch from "kindling";
     const d = torch.distributed; d.initProcessGroup({ worldSize: 1 });
     const t = torch.tensor([1.5, -2]); d.allReduce(t, { op: "avg" }); d.barrier();
-    console.log(JSON.stringify([d.getRank(), d.getWorldSize(), t.tolist()])); d.destroyProcessGroup();`;
+    console.log(JSON.stringify([d.getRank(), d.getWorldSize(), t.tolist(), d.getBackendInfo().abi])); d.destroyProcessGroup();`;
   const r = spawnSync(process.execPath, ["--input-type=module", "-e", script], { encoding: "utf8", timeout: 30_000, cwd: fileURLToPath(new URL("../..", import.meta.url)) });
   assert.equal(r.status, 0, r.stderr);
-  assert.deepEqual(JSON.parse(r.stdout.trim().split("\n").pop()!), [0, 1, [1.5, -2]]);
+  assert.deepEqual(JSON.parse(r.stdout.trim().split("\n").pop()!), [0, 1, [1.5, -2], flavour === "openmpi" ? "openmpi" : "mpich"]);
 });

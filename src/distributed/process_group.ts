@@ -25,6 +25,7 @@ interface Group {
   readonly size: number;
   readonly timeoutMs: number;
   readonly library: string;
+  readonly abi: "openmpi" | "mpich";
   readonly works: Map<number, Work>;
 }
 
@@ -74,7 +75,7 @@ export function initProcessGroup(opts: InitOptions = {}): void {
     }
   }
   const launcher = launcherEnvironment();
-  const { addon, library } = openMpi();
+  const { addon, library, abi } = openMpi();
   const info = addon.init((ticket, error) => {
     const w = group?.works.get(ticket);
     if (!w) return;
@@ -90,7 +91,7 @@ export function initProcessGroup(opts: InitOptions = {}): void {
     throw new Error(`initProcessGroup: ${launcher.from} say rank ${launcher.rank} of ${launcher.size}, but ${library} ` +
       `says rank ${info.rank} of ${info.size}: the launcher and the loaded MPI library do not match`);
   }
-  group = { addon, rank: info.rank, size: info.size, timeoutMs: opts.timeoutMs ?? 30 * 60_000, library, works: new Map() };
+  group = { addon, rank: info.rank, size: info.size, timeoutMs: opts.timeoutMs ?? 30 * 60_000, library, abi, works: new Map() };
   if (!exitHookInstalled) {
     exitHookInstalled = true;
     process.on("exit", exitHook);
@@ -121,8 +122,9 @@ export function getWorldSize(): number {
 }
 
 /** The MPI library in use and its ABI ("openmpi" or "mpich"). */
-export function getBackendInfo(): { backend: "mpi"; library: string } {
-  return { backend: "mpi", library: defaultGroup("getBackendInfo").library };
+export function getBackendInfo(): { backend: "mpi"; library: string; abi: "openmpi" | "mpich" } {
+  const g = defaultGroup("getBackendInfo");
+  return { backend: "mpi", library: g.library, abi: g.abi };
 }
 
 /**
