@@ -62,6 +62,10 @@ test("noSync accumulates locally, buffers follow rank 0, findUnusedParameters, D
   assertOk(await mpirun("nosync"), "nosync");
 });
 
+test("different models across ranks, and (in debug mode) different collective sizes, fail with a clear error", { skip }, async () => {
+  assertOk(await mpirun("mismatch", { env: { KINDLING_DISTRIBUTED_DEBUG: "DETAIL" } }), "mismatch");
+});
+
 test("a rank that throws aborts the job: the other rank does not hang, and the message names the failed rank", { skip }, async () => {
   const r = await mpirun("throw", { timeoutMs: 30_000 });
   assert.notEqual(r.code, 0, r.out);

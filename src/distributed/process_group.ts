@@ -26,6 +26,7 @@ interface Group {
   readonly timeoutMs: number;
   readonly library: string;
   readonly abi: "openmpi" | "mpich";
+  readonly debug: boolean;
   readonly works: Map<number, Work>;
 }
 
@@ -91,7 +92,8 @@ export function initProcessGroup(opts: InitOptions = {}): void {
     throw new Error(`initProcessGroup: ${launcher.from} say rank ${launcher.rank} of ${launcher.size}, but ${library} ` +
       `says rank ${info.rank} of ${info.size}: the launcher and the loaded MPI library do not match`);
   }
-  group = { addon, rank: info.rank, size: info.size, timeoutMs: opts.timeoutMs ?? 30 * 60_000, library, abi, works: new Map() };
+  group = { addon, rank: info.rank, size: info.size, timeoutMs: opts.timeoutMs ?? 30 * 60_000, library, abi,
+    debug: process.env.KINDLING_DISTRIBUTED_DEBUG === "DETAIL", works: new Map() };
   if (!exitHookInstalled) {
     exitHookInstalled = true;
     process.on("exit", exitHook);
@@ -137,9 +139,40 @@ export function destroyProcessGroup(): void {
   g.addon.finalize();
 }
 
+const KIND_NAMES = ["allReduce", "broadcast", "allGather", "reduceScatter", "barrier"];
+const DTYPE_NAMES = ["float32", "float64/int64", "int32", "uint8"];
+const OP_NAMES = ["sum", "max", "min"];
+
+/**
+ * KINDLING_DISTRIBUTED_DEBUG=DETAIL (PyTorch's TORCH_DISTRIBUTED_DEBUG): before each collective the ranks exchange
+ * what they are about to call, and a mismatch (another op, dtype, size or root) fails on every rank with a message
+ * that lists each rank's call, instead of corrupting data or waiting for the timeout. Costs one small all-gather.
+ */
+function checkAcrossRanks(g: Group, kind: number, send: ArrayBufferView | null, recv: ArrayBufferView | null,
+  dtype: number, op: number, root: number): void {
+  const mine = new Float64Array([kind, dtype, kind === 1 ? -1 : op, kind === 1 ? root : -1, send?.byteLength ?? -1, recv?.byteLength ?? -1]);
+  const all = new Float64Array(mine.length * g.size);
+  const ticket = g.addon.submit(2, mine, all, 1, 0, 0);
+  const r = g.addon.wait(ticket, g.timeoutMs);
+  if (!r.done) throw new Error(`rank ${g.rank}: the KINDLING_DISTRIBUTED_DEBUG check before ${KIND_NAMES[kind]} did not finish within ${g.timeoutMs} ms`);
+  if (r.error) throw new Error(`rank ${g.rank}: the KINDLING_DISTRIBUTED_DEBUG check failed: ${r.error}`);
+  const calls: string[] = [];
+  let same = true;
+  for (let q = 0; q < g.size; q++) {
+    const c = all.subarray(q * mine.length, (q + 1) * mine.length);
+    if (c.some((v, i) => v !== mine[i])) same = false;
+    const bytes = c[5]! >= 0 ? c[5]! : c[4]!;
+    calls.push(`rank ${q} called ${KIND_NAMES[c[0]!]}` + (c[0] === 4 ? "" : `(${c[2]! >= 0 ? OP_NAMES[c[2]!] + ", " : ""}` +
+      `${c[3]! >= 0 ? `src ${c[3]}, ` : ""}${DTYPE_NAMES[c[1]!]}, ` +
+      `${c[4]! >= 0 && c[5]! >= 0 ? `send ${c[4]} B, recv ${c[5]} B` : `${bytes} B`})`));
+  }
+  if (!same) throw new Error(`rank ${g.rank}: the ranks called different collectives (sizes, dtypes, ops or roots differ):\n  ${calls.join("\n  ")}`);
+}
+
 /** Queues one collective on the comm thread and returns its work handle. */
 export function submit(g: Group, label: string, kind: number, send: ArrayBufferView | null, recv: ArrayBufferView | null,
   dtype: number, op: number, root: number, after: (() => void) | null): Work {
+  if (g.debug) checkAcrossRanks(g, kind, send, recv, dtype, op, root);
   const ticket = g.addon.submit(kind, send, recv, dtype, op, root);
   const w = new Work(ticket, `rank ${g.rank}: ${label}`, (t, ms) => g.addon.wait(t, ms), g.timeoutMs, after,
     (message) => new Error(message));

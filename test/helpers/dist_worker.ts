@@ -218,6 +218,14 @@ async function main(): Promise<void> {
       unusedParameters(rank);
       sampler(rank, size);
       break;
+    case "mismatch":
+      // Different models, then (with KINDLING_DISTRIBUTED_DEBUG=DETAIL) different collective sizes: clear errors.
+      assert.throws(() => new nn.parallel.DistributedDataParallel(new nn.Linear(4, rank === 0 ? 3 : 5)),
+        /expects the same model on every rank, but rank 0 has 2 parameters with 15 elements while rank 1 has 2 parameters with 25 elements/);
+      assert.throws(() => dist.allReduce(torch.ones([rank === 0 ? 4 : 3])),
+        /the ranks called different collectives[\s\S]*rank 0 called allReduce\(sum, float32, 16 B\)\n  rank 1 called allReduce\(sum, float32, 12 B\)/);
+      dist.allReduce(torch.ones([2]));
+      break;
     case "throw":
       if (rank === 1) throw new Error("deliberate failure on rank 1");
       dist.allReduce(torch.ones([4]));

@@ -1,8 +1,10 @@
 // nn.parallel.DistributedDataParallel: one model replica per process; parameters start equal (broadcast from rank 0),
 // gradients are averaged across processes during backward (./reducer.ts), buffers follow rank 0 each forward.
 import { isGradEnabled, noGrad } from "../../autograd/grad_mode.js";
-import { broadcast } from "../../distributed/collectives.js";
-import { getWorldSize } from "../../distributed/process_group.js";
+import { allGatherIntoTensor, broadcast } from "../../distributed/collectives.js";
+import { getRank, getWorldSize } from "../../distributed/process_group.js";
+import { tensor } from "../../tensor/create.js";
+import { zeros } from "../../tensor/factories.js";
 import { Module } from "../module.js";
 import { Reducer } from "./reducer.js";
 
@@ -37,6 +39,7 @@ export class DistributedDataParallel<M extends Module = Module> extends Module {
       if (p.device !== "cpu") throw new Error(`DistributedDataParallel: parameters must be on the CPU for the MPI backend, got ${p.device}`);
     }
     if (worldSize > 1) {
+      verifySameModel(module);
       noGrad(() => {
         for (const t of [...module.parameters(), ...module.buffers()]) broadcast(t, 0);
       });
@@ -92,3 +95,24 @@ export class DistributedDataParallel<M extends Module = Module> extends Module {
   }
 }
 
+
+/**
+ * PyTorch's check at construction: every rank must wrap the same model (parameter count, sizes and shapes), or the
+ * bucketed all-reduces would pair unrelated gradients; a mismatch fails on every rank, naming the ranks that differ.
+ */
+function verifySameModel(module: Module): void {
+  const params = module.parameters();
+  let shapeHash = 0;
+  for (const p of params) for (const d of [p.shape.length, ...p.shape]) shapeHash = (shapeHash * 31 + d + 1) % 2147483647;
+  const mine = [params.length, params.reduce((n, p) => n + p.numel(), 0), shapeHash];
+  const all = zeros([getWorldSize(), 3], { dtype: "float64" });
+  allGatherIntoTensor(all, tensor(mine, { dtype: "float64" }));
+  const rows = all.tolist() as number[][];
+  const bad = rows.findIndex((r) => r.some((v, i) => v !== rows[0]![i]));
+  if (bad >= 0) {
+    const say = (r: number) => `rank ${r} has ${rows[r]![0]} parameters with ${rows[r]![1]} elements`;
+    throw new Error(`DistributedDataParallel expects the same model on every rank, but ${say(0)} while ${say(bad)}` +
+      (rows[bad]![0] === rows[0]![0] && rows[bad]![1] === rows[0]![1] ? " (the same sizes in different shapes)" : "") +
+      ` (this is rank ${getRank()})`);
+  }
+}
