@@ -105,6 +105,18 @@ test("DataParallel on the CPU is transparent; DDP and collectives need a process
   assert.throws(() => torch.distributed.initProcessGroup({ backend: "nccl" }), /backend "nccl" is not available/);
 });
 
+test("a torchrun-style environment without mpirun is refused before MPI starts, saying how to launch", () => {
+  const prev = process.env.WORLD_SIZE;
+  process.env.WORLD_SIZE = "2";
+  try {
+    assert.throws(() => torch.distributed.initProcessGroup(), /WORLD_SIZE=2 asks for a torchrun-style start.*kindling launch --nproc-per-node N/);
+    assert.equal(torch.distributed.isInitialized(), false);
+  } finally {
+    if (prev === undefined) delete process.env.WORLD_SIZE;
+    else process.env.WORLD_SIZE = prev;
+  }
+});
+
 test("without an MPI library initProcessGroup names the library, where it looked, and how to install it", () => {
   const prev = process.env.KINDLING_MPI_LIBRARY;
   process.env.KINDLING_MPI_LIBRARY = "/nonexistent/libmpi.so.40";

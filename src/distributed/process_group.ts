@@ -76,6 +76,12 @@ export function initProcessGroup(opts: InitOptions = {}): void {
     }
   }
   const launcher = launcherEnvironment();
+  const torchrunSize = Number(process.env.WORLD_SIZE ?? 1);
+  if (!launcher && torchrunSize > 1) {
+    throw new Error(`initProcessGroup: WORLD_SIZE=${process.env.WORLD_SIZE} asks for a torchrun-style start, which the MPI ` +
+      "backend does not use: start the processes with `npx kindling launch --nproc-per-node N script.js` or " +
+      "`mpirun -np N node script.js`");
+  }
   const { addon, library, abi } = openMpi();
   const info = addon.init((ticket, error) => {
     const w = group?.works.get(ticket);
