@@ -5,7 +5,7 @@ import test from "node:test";
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import * as torch from "kindling";
+import { openMpi } from "../src/backends/mpi/addon.js";
 
 const worker = fileURLToPath(new URL("./helpers/dist_worker.js", import.meta.url));
 
@@ -15,12 +15,18 @@ function mpirunFlavour(): "openmpi" | "other" | null {
   return /Open MPI|OpenRTE/.test(r.stdout + r.stderr) ? "openmpi" : "other";
 }
 
+function mpiUnavailable(): string | null {
+  try {
+    openMpi();
+    return null;
+  } catch (e) {
+    return (e as Error).message.split("\n")[0]!;
+  }
+}
+
 const flavour = mpirunFlavour();
-const skip = flavour === null
-  ? "mpirun not found (Debian/Ubuntu: apt-get install openmpi-bin); multi-process tests skipped"
-  : !torch.distributed.isMpiAvailable()
-    ? "no loadable MPI library (apt-get install openmpi-bin); multi-process tests skipped"
-    : false;
+const why = flavour === null ? "mpirun not found (Debian/Ubuntu: apt-get install openmpi-bin)" : mpiUnavailable();
+const skip = why === null ? false : `${why}; multi-process tests skipped`;
 if (skip) console.log(`# ${skip}`);
 
 interface Run {
