@@ -102,10 +102,20 @@ function ddpEquivalence(rank: number, size: number): void {
   for (const [cap, buckets] of [[1e-6, 10], [1000, 1]] as const) {
     torch.manualSeed(rank === 0 ? 0 : 99); // rank 1 starts elsewhere: construction must copy rank 0's weights
     const local = new TutorialNet();
+    // Hooks registered before DDP's run just before them: they see how many buckets backward has launched so far.
+    const launchedWhenReady: number[] = [];
+    const params = local.parameters();
+    const spies = params.map((p, i) => p.registerPostAccumulateGradHook(() => (launchedWhenReady[i] = ddp.bucketsLaunched())));
     const ddp = new nn.parallel.DistributedDataParallel(local, { bucketCapMb: cap });
     assert.equal(ddp.bucketSizes().length, buckets, `bucketCapMb ${cap} gives ${buckets} buckets`);
     assert.ok(Object.keys(ddp.stateDict())[0]!.startsWith("module."));
     train(local, ddp, x, y, steps, 2, (s) => 4 * s + 2 * rank);
+    // One bucket per parameter: when conv1.weight's gradient arrives (conv1's backward hands out its bias after it),
+    // the all-reduces of the eight layers above have already started; with one bucket nothing starts before every
+    // gradient is in.
+    assert.equal(launchedWhenReady[0], buckets === 10 ? 8 : 0);
+    assert.equal(launchedWhenReady[params.length - 1], 0);
+    spies.forEach((h) => h.remove());
     const mine = flatParams(local);
     const both = torch.zeros([2, mine.numel()]);
     dist.allGatherIntoTensor(both, mine);

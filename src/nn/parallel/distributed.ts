@@ -89,6 +89,11 @@ export class DistributedDataParallel<M extends Module = Module> extends Module {
     return this.reducer.buckets.map((b) => b.params.length);
   }
 
+  /** How many buckets' all-reduces the current backward pass has started so far (0 outside backward). */
+  bucketsLaunched(): number {
+    return this.reducer.launched;
+  }
+
   /** Unregisters the gradient hooks (the wrapped module trains locally again). */
   detachHooks(): void {
     this.reducer.remove();

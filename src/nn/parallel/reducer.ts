@@ -60,6 +60,11 @@ export class Reducer {
     for (const p of params) this.handles.push(p.registerPostAccumulateGradHook((t) => this.markReady(t as Parameter)));
   }
 
+  /** Buckets whose all-reduce has started in the current backward pass. */
+  get launched(): number {
+    return this.nextLaunch;
+  }
+
   /** True while a synced backward pass has started reducing and not finished (a gradient never arrived). */
   get inFlight(): boolean {
     return this.readySet.size > 0;
