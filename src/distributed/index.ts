@@ -1,4 +1,6 @@
 // torch.distributed: process groups and collectives (MPI backend, CPU tensors).
+import { openMpi } from "../backends/mpi/addon.js";
+
 export {
   initProcessGroup, destroyProcessGroup, isInitialized, getRank, getWorldSize, getBackendInfo, launcherEnvironment,
   type InitOptions, type Backend,
@@ -8,7 +10,6 @@ export {
   type ReduceOpName, type CollectiveOptions, type ReduceOptions,
 } from "./collectives.js";
 export { Work } from "./work.js";
-import { openMpi } from "../backends/mpi/addon.js";
 
 /** Whether an MPI library loads here (PyTorch's is_mpi_available); initProcessGroup's error says why not. */
 export function isMpiAvailable(): boolean {
