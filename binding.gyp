@@ -28,6 +28,17 @@
         "CLANG_CXX_LANGUAGE_STANDARD": "c++17",
         "OTHER_CPLUSPLUSFLAGS": ["-O3", "-fno-math-errno", "-ffp-contract=fast"]
       }
+    },
+    {
+      "target_name": "kindling_mpi",
+      "sources": ["native/mpi/mpi_binding.cc"],
+      "defines": ["NAPI_VERSION=8"],
+      "cflags_cc!": ["-std=gnu++17", "-std=gnu++20", "-std=c++20"],
+      "cflags": ["-O2", "-Wall", "-Wextra", "-fvisibility=hidden"],
+      "cflags_cc": ["-std=c++17", "-O2"],
+      "ldflags": ["-pthread"],
+      "libraries": ["-ldl"],
+      "xcode_settings": { "CLANG_CXX_LANGUAGE_STANDARD": "c++17" }
     }
   ]
 }

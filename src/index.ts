@@ -22,3 +22,4 @@ export * as nn from "./nn/index.js";
 export * as optim from "./optim/index.js";
 export * as utils from "./utils/index.js";
 export * as io from "./io/index.js";
+export * as distributed from "./distributed/index.js";

@@ -5,6 +5,49 @@ import type { Tensor } from "../tensor/tensor.js";
 import { isGradEnabled, setGradEnabled } from "./grad_mode.js";
 import { Node } from "./node.js";
 
+/** Hooks registered by Tensor.registerPostAccumulateGradHook; while none exist backward skips their bookkeeping. */
+let hookedLeaves = 0;
+export function countHookedLeaf(delta: 1 | -1): void {
+  hookedLeaves += delta;
+}
+
+/** Runs a leaf's post-accumulate hooks (each sees the leaf, whose .grad is final for this pass). */
+function runLeafHooks(leaf: Tensor): void {
+  const hooks = leaf.postAccumulateGradHooks;
+  if (hooks) for (const h of hooks.slice()) h(leaf);
+}
+
+/**
+ * For the leaves that have hooks: how many edges of the pass's nodes still lead to each, so a hook runs once, after
+ * the leaf's last accumulation of the pass (a parameter used twice accumulates twice), as PyTorch's does.
+ */
+function hookEdgeCounts(order: Node[]): Map<Tensor, number> | null {
+  if (hookedLeaves === 0) return null;
+  let counts: Map<Tensor, number> | null = null;
+  for (const node of order) {
+    for (const e of node.next) {
+      if (e && !(e instanceof Node) && e.postAccumulateGradHooks) {
+        counts ??= new Map();
+        counts.set(e, (counts.get(e) ?? 0) + 1);
+      }
+    }
+  }
+  return counts;
+}
+
+function edgeDone(counts: Map<Tensor, number>, node: Node, pass: PassState): void {
+  for (const e of node.next) {
+    if (!e || e instanceof Node) continue;
+    const n = counts.get(e);
+    if (n === undefined) continue;
+    if (n > 1) counts.set(e, n - 1);
+    else {
+      counts.delete(e);
+      if (pass.assigned.has(e)) runLeafHooks(e);
+    }
+  }
+}
+
 export interface BackwardOptions {
   retainGraph?: boolean;
   createGraph?: boolean;
@@ -41,6 +84,7 @@ export function runBackward(root: Tensor, gradient: Tensor, opts: BackwardOption
   const pass: PassState = { assigned: new Set(), storages: new Set([gradient.storage]) };
   if (!root.gradFn) {
     accumulateLeaf(root, gradient, pass);
+    if (hookedLeaves > 0) runLeafHooks(root);
     return;
   }
   const prevMode = isGradEnabled();
@@ -62,11 +106,15 @@ export function runBackward(root: Tensor, gradient: Tensor, opts: BackwardOption
   };
   try {
     const order = topoOrder(root.gradFn);
+    const hookCounts = hookEdgeCounts(order);
     const grads = new Map<Node, Tensor>([[root.gradFn, gradient]]);
     hold(gradient);
     for (const node of order) {
       const g = grads.get(node);
-      if (!g) continue;
+      if (!g) {
+        if (hookCounts) edgeDone(hookCounts, node, pass);
+        continue;
+      }
       grads.delete(node);
       const fn = node.backwardFn;
       if (!fn) {
@@ -106,6 +154,7 @@ export function runBackward(root: Tensor, gradient: Tensor, opts: BackwardOption
         }
       }
       release(g);
+      if (hookCounts) edgeDone(hookCounts, node, pass);
       if (!createGraph) {
         for (const st of dropped) if (st.recyclable && !pending.has(st) && !pass.storages.has(st)) st.release();
       }

@@ -43,10 +43,17 @@ Commands:
   eval      evaluate a checkpoint on the test set
   predict   classify image files with a checkpoint
   doctor    which native addon is in use, and which GPU / MPI libraries were found
+  launch    run a script as N data-parallel processes (mpirun): kindling launch --nproc-per-node N script.js
 
 Run 'kindling <command> --help' for the options of a command.
 
 ${EXIT_CODES_HELP}`;
+
+function usageExit(e: unknown): number {
+  if (!(e instanceof UsageError)) throw e;
+  process.stderr.write(`${e.message}\nRun 'kindling launch --help' for the options.\n`);
+  return EXIT.usage;
+}
 
 export async function main(argv: readonly string[]): Promise<number> {
   const [cmd, ...rest] = argv;
@@ -59,6 +66,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(`kindling ${kindlingVersion()}\n`);
     return EXIT.ok;
   }
+  if (cmd === "launch") return (await import("./launch.js")).launchCommand(rest).catch(usageExit);
   const c = COMMANDS[cmd];
   if (!c) {
     process.stderr.write(`kindling: unknown command '${cmd}'\n\n${MAIN_HELP}`);

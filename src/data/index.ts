@@ -3,3 +3,4 @@ export { Dataset, TensorDataset, Subset, ConcatDataset, randomSplit, type Worker
 export { SequentialSampler, RandomSampler, SubsetRandomSampler, BatchSampler, type Sampler, type RandomSamplerOptions } from "./sampler.js";
 export { defaultCollate } from "./collate.js";
 export { DataLoader, type DataLoaderOptions } from "./dataloader.js";
+export { DistributedSampler, type DistributedSamplerOptions } from "./distributed_sampler.js";

@@ -10,3 +10,5 @@ export { Flatten, Dropout, BatchNorm1d, BatchNorm2d } from "./modules/misc.js";
 export * as functional from "./functional.js";
 export * as F from "./functional.js";
 export * as init from "./init.js";
+export * as parallel from "./parallel/index.js";
+export { DataParallel } from "./parallel/data_parallel.js";

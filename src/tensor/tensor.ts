@@ -1,4 +1,4 @@
-import { runBackward, type BackwardOptions } from "../autograd/engine.js";
+import { countHookedLeaf, runBackward, type BackwardOptions } from "../autograd/engine.js";
 import type { Node } from "../autograd/node.js";
 import { isFloating, itemSize, type DType, type TypedArray } from "../core/dtype.js";
 import { opError } from "../core/errors.js";
@@ -50,6 +50,8 @@ export class Tensor {
   gradFn: Node | null = null;
   /** The tensor this one is a view of (null for a tensor that owns its layout). */
   base: Tensor | null = null;
+  /** Set by registerPostAccumulateGradHook; null (the common case) costs backward nothing. */
+  postAccumulateGradHooks: ((t: Tensor) => void)[] | null = null;
 
   constructor(
     readonly storage: Storage,
@@ -181,6 +183,29 @@ export class Tensor {
     if (on && !isFloating(this.dtype)) throw new Error(`only Tensors of floating point dtype can require gradients (got ${this.dtype})`);
     this.requiresGrad = on;
     return this;
+  }
+  /**
+   * PyTorch 2.1's hook on a leaf: runs after a backward pass has accumulated this tensor's .grad for the last time
+   * in that pass (DistributedDataParallel starts a bucket's all-reduce from it). Returns a handle whose remove()
+   * unregisters the hook.
+   */
+  registerPostAccumulateGradHook(hook: (t: Tensor) => void): { remove(): void } {
+    if (!this.isLeaf) throw new Error("post accumulate grad hooks cannot be registered on non-leaf tensors");
+    if (!this.requiresGrad) throw new Error("cannot register a hook on a tensor that doesn't require gradient");
+    const hooks = (this.postAccumulateGradHooks ??= []);
+    hooks.push(hook);
+    countHookedLeaf(1);
+    let removed = false;
+    return {
+      remove: () => {
+        if (removed) return;
+        removed = true;
+        const i = hooks.indexOf(hook);
+        if (i >= 0) hooks.splice(i, 1);
+        if (hooks.length === 0 && this.postAccumulateGradHooks === hooks) this.postAccumulateGradHooks = null;
+        countHookedLeaf(-1);
+      },
+    };
   }
   retainGrad(): this {
     if (this.gradFn) this.gradFn.retained = this;

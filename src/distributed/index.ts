@@ -1,0 +1,22 @@
+// torch.distributed: process groups and collectives (MPI backend, CPU tensors).
+import { openMpi } from "../backends/mpi/addon.js";
+
+export {
+  initProcessGroup, destroyProcessGroup, isInitialized, getRank, getWorldSize, getBackendInfo, launcherEnvironment,
+  type InitOptions, type Backend,
+} from "./process_group.js";
+export {
+  allReduce, broadcast, allGather, allGatherIntoTensor, reduceScatter, reduceScatterTensor, barrier, ReduceOp,
+  type ReduceOpName, type CollectiveOptions, type ReduceOptions,
+} from "./collectives.js";
+export { Work } from "./work.js";
+
+/** Whether an MPI library loads here (PyTorch's is_mpi_available); initProcessGroup's error says why not. */
+export function isMpiAvailable(): boolean {
+  try {
+    openMpi();
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,3 @@
+// torch.nn.parallel
+export { DistributedDataParallel, type DistributedDataParallelOptions } from "./distributed.js";
+export { DataParallel, type DataParallelOptions } from "./data_parallel.js";
