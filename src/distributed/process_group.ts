@@ -36,7 +36,7 @@ let exitHookInstalled = false;
 let fatal: unknown = null;
 
 /** The rank and size the launcher advertises (mpirun's OMPI_COMM_WORLD_*, Hydra/Slurm's PMI_*), if any. */
-export function launcherEnvironment(env: NodeJS.ProcessEnv = process.env): { rank: number; size: number; from: string } | null {
+export function launcherEnvironment(env: Readonly<Record<string, string | undefined>> = process.env): { rank: number; size: number; from: string } | null {
   const pairs: [string, string][] = [
     ["OMPI_COMM_WORLD_RANK", "OMPI_COMM_WORLD_SIZE"],
     ["PMI_RANK", "PMI_SIZE"],
