@@ -24,7 +24,7 @@ export function flip(t: Tensor, dims: readonly number[]): Tensor {
   const strides = t.strides.slice();
   let offset = t.offset;
   for (const d of nd) {
-    if (t.shape[d] === 0) continue;
+    if (t.dim() === 0 || t.shape[d] === 0) continue;
     offset += (t.shape[d] - 1) * strides[d];
     strides[d] = -strides[d];
   }
