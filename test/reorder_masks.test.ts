@@ -76,6 +76,11 @@ test("F.pad refuses what PyTorch refuses, with its messages", () => {
   assert.throws(() => F.pad(torch.zeros([2, 3, 0]), [1, 1], { mode: "replicate" }), /non-empty input/);
   assert.throws(() => F.pad(torch.zeros([3, 4]), [-2, -2], { mode: "replicate" }), /too small/);
   assert.deepEqual(F.pad(x, [-2, -2]).shape, [2, 3, 0]);
+  // negative padding that crops past the kept part (values from PyTorch 1.13)
+  const r = torch.arange(4, { dtype: torch.float32 }).view(1, 1, 4);
+  assert.deepEqual(F.pad(r, [-5, 3], { mode: "reflect" }).tolist(), [[[1, 0]]]);
+  assert.deepEqual(F.pad(r, [3, -5], { mode: "reflect" }).tolist(), [[[3, 2]]]);
+  assert.deepEqual(F.pad(r, [-5, 2], { mode: "replicate" }).tolist(), [[[3]]]);
   assert.deepEqual(F.pad(torch.zeros([2, 3], { dtype: torch.int64 }), [1, 0], { value: 7 }).tolist(), [[7, 0, 0, 0], [7, 0, 0, 0]]);
 });
 
