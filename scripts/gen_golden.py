@@ -18,7 +18,8 @@ round-trips the float32 (at most 9 significant digits); float64 with Python's re
 yields exactly PyTorch's values. A tensor may also carry "rowIndex": [i, ...], meaning it holds only those rows
 (indices along dim 0) of the full tensor — used for the largest weight in the optimizer snapshots, see below.
 
-Op case (files elementwise.json, reductions.json, matmul.json, conv.json, pool.json, loss.json, norm.json):
+Op case (files elementwise.json, reductions.json, matmul.json, conv.json, pool.json, loss.json, norm.json,
+indexing.json):
 
     {"name": unique case name, "op": kindling op name, "args": {non-tensor attributes, camelCase},
      "inputs": [tensor, ...], "output": tensor | [tensor, ...], "gradOutput": tensor | null,
@@ -634,6 +635,107 @@ def gen_tutorial():
     }
 
 
+
+# ---------------------------------------------------------------------------------------------------------------
+# reordering, padding, masks (flip, roll, F.pad, maskedFill/Select, mask indexing, nonzero, where(cond), lerp,
+# tril/triu, cumsum). Drawn from a generator of their own, so adding cases here leaves the other files unchanged.
+
+
+def gen_indexing():
+    global GEN
+    saved, GEN = GEN, torch.Generator().manual_seed(20261127)
+    try:
+        return _gen_indexing()
+    finally:
+        GEN = saved
+
+
+def _gen_indexing():
+    cases = []
+    f64 = torch.float64
+    for sh, dims in [((3, 4), [0]), ((3, 4), [1]), ((2, 3, 4), [0, 2]), ((2, 3, 4), [-1, 0, 1]), ((5,), [0])]:
+        cases.append(case(f"flip dims={dims} {shape_str(sh)}", "flip", [randn(*sh)], lambda x, d=dims: torch.flip(x, d),
+                          args={"dims": dims}))
+    cases.append(case("flip int64 dims=[1]", "flip", [randint(-5, 5, 2, 3)], lambda x: torch.flip(x, [1]), args={"dims": [1]},
+                      grad=False))
+    for sh, shifts, dims in [((3, 4), 1, None), ((3, 4), -5, None), ((3, 4), 1, 0), ((3, 4), [2, -1], [1, 0]),
+                             ((2, 3, 4), [7, 1], [-1, 1]), ((2, 3, 4), 3, 2)]:
+        cases.append(case(f"roll shifts={shifts} dims={dims} {shape_str(sh)}", "roll", [randn(*sh)],
+                          lambda x, s=shifts, d=dims: torch.roll(x, s, d) if d is not None else torch.roll(x, s),
+                          args={"shifts": shifts, "dims": dims}))
+    pads = [
+        ((2, 3, 5), (1, 2), "constant", 0.0), ((2, 3, 5), (2, 0, 1, 1), "constant", 1.5),
+        ((2, 2, 3, 4), (1, 1, 0, 2, 1, 0), "constant", -0.5), ((3, 5), (-1, 2), "constant", 0.0),
+        ((2, 3, 5), (-2, -1, 1, -1), "constant", 2.0),
+        ((2, 3, 5), (2, 3), "reflect", None), ((3, 5), (4, 1), "reflect", None), ((2, 3, 4, 5), (2, 2, 1, 3), "reflect", None),
+        ((2, 3, 4, 5), (-1, 2, 1, 0), "reflect", None), ((1, 2, 3, 4, 3), (1, 1, 2, 1, 2, 0), "reflect", None),
+        ((2, 3, 5), (2, 3), "replicate", None), ((2, 3, 4, 5), (3, 1, 0, 2), "replicate", None),
+        ((2, 2, 3, 4), (1, 2, 2, 0, 1, 1), "replicate", None), ((2, 3, 5), (-2, 1), "replicate", None),
+        ((2, 3, 5), (2, 3), "circular", None), ((2, 3, 4, 5), (5, 1, 2, 4), "circular", None),
+        ((1, 2, 3, 4, 3), (1, 2, 1, 0, 3, 1), "circular", None), ((2, 3, 5), (2, -1), "circular", None),
+        ((2, 3, 5), (-1, 2), "circular", None),
+    ]
+    for sh, p, mode, value in pads:
+        kw = {"mode": mode} if value is None else {"mode": mode, "value": value}
+        cases.append(case(f"pad {mode} {list(p)} {shape_str(sh)}" + ("" if value is None else f" value={value}"), "pad",
+                          [randn(*sh)], lambda x, p=p, kw=kw: F.pad(x, p, **kw), args={"pad": list(p), **kw}))
+    cases.append(case("pad reflect [2,2,2,2] float64", "pad", [randn(1, 2, 4, 3, dtype=f64)],
+                      lambda x: F.pad(x, (2, 2, 2, 2), mode="reflect"), args={"pad": [2, 2, 2, 2], "mode": "reflect"}))
+    cases.append(case("pad constant int64", "pad", [randint(-5, 5, 2, 3)], lambda x: F.pad(x, (1, 1), value=7),
+                      args={"pad": [1, 1], "mode": "constant", "value": 7}, grad=False))
+
+    def mask(*sh):
+        return torch.rand(tuple(sh), generator=GEN) < 0.4
+
+    cases.append(case("maskedFill value=-1.5 [3,4]", "maskedFill", [randn(3, 4), mask(3, 4)],
+                      lambda x, m: x.masked_fill(m, -1.5), args={"value": -1.5}))
+    cases.append(case("maskedFill broadcast mask [4] value=2", "maskedFill", [randn(3, 4), mask(4)],
+                      lambda x, m: x.masked_fill(m, 2.0), args={"value": 2.0}))
+    cases.append(case("maskedFill 0-d tensor value [2,3,4]", "maskedFill", [randn(2, 3, 4), mask(3, 1), randn()],
+                      lambda x, m, v: x.masked_fill(m, v)))
+    cases.append(case("maskedFill int64 value=9", "maskedFill", [randint(-5, 5, 3, 4), mask(3, 4)],
+                      lambda x, m: x.masked_fill(m, 9), args={"value": 9}, grad=False))
+    cases.append(case("maskedSelect [3,4]", "maskedSelect", [randn(3, 4), mask(3, 4)], torch.masked_select))
+    cases.append(case("maskedSelect broadcast x[4] mask[3,4]", "maskedSelect", [randn(4), mask(3, 4)], torch.masked_select))
+    cases.append(case("maskedSelect broadcast x[2,3,4] mask[3,1]", "maskedSelect", [randn(2, 3, 4), mask(3, 1)],
+                      torch.masked_select))
+    cases.append(case("maskedSelect none selected", "maskedSelect", [randn(2, 3), torch.zeros(2, 3, dtype=torch.bool)],
+                      torch.masked_select))
+    cases.append(case("index mask [3,4][mask[3,4]]", "indexMask", [randn(3, 4), mask(3, 4)], lambda x, m: x[m],
+                      args={"dim": 0}))
+    cases.append(case("index mask [3,4,2][mask[3]]", "indexMask", [randn(3, 4, 2), mask(3)], lambda x, m: x[m],
+                      args={"dim": 0}))
+    cases.append(case("index mask [2,3,4][:, mask[3,4]]", "indexMask", [randn(2, 3, 4), mask(3, 4)],
+                      lambda x, m: x[:, m], args={"dim": 1}))
+    cases.append(case("index mask [2,5,3][:, mask[5]]", "indexMask", [randn(2, 5, 3), mask(5)], lambda x, m: x[:, m],
+                      args={"dim": 1}))
+    for sh in [(3, 4), (2, 3, 4), (6,)]:
+        x = randn(*sh) * (torch.rand(sh, generator=GEN) < 0.5)
+        cases.append(case(f"nonzero {shape_str(sh)}", "nonzero", [x], torch.nonzero, grad=False))
+        cases.append(case(f"where(cond) {shape_str(sh)}", "whereCond", [x != 0], lambda c: tuple(torch.where(c)), grad=False))
+    cases.append(case("nonzero int64 [3,3]", "nonzero", [randint(-1, 2, 3, 3)], torch.nonzero, grad=False))
+    for w in [0.3, 0.75, -0.2, 1.0]:
+        cases.append(case(f"lerp weight={w} [3,4]", "lerp", [randn(3, 4), randn(3, 4)], lambda a, b, w=w: torch.lerp(a, b, w),
+                          args={"weight": w}))
+    cases.append(case("lerp broadcast end[4] weight=0.6", "lerp", [randn(3, 4), randn(4)],
+                      lambda a, b: torch.lerp(a, b, 0.6), args={"weight": 0.6}))
+    cases.append(case("lerp tensor weight [3,4]", "lerp", [randn(3, 4), randn(3, 4), uniform(-0.5, 1.5, 3, 4)], torch.lerp))
+    cases.append(case("lerp tensor weight broadcast [2,3]", "lerp", [randn(2, 3), randn(1, 3), uniform(0, 1, 2, 1)], torch.lerp))
+    cases.append(case("lerp float64", "lerp", [randn(5, dtype=f64), randn(5, dtype=f64)], lambda a, b: torch.lerp(a, b, 0.4),
+                      args={"weight": 0.4}))
+    for op, fn in [("tril", torch.tril), ("triu", torch.triu)]:
+        for sh, dg in [((4, 4), 0), ((3, 5), 1), ((5, 3), -1), ((2, 3, 4), 2), ((2, 4, 3), -2)]:
+            cases.append(case(f"{op} diagonal={dg} {shape_str(sh)}", op, [randn(*sh)], lambda x, fn=fn, dg=dg: fn(x, dg),
+                              args={"diagonal": dg}))
+    for sh, dim in [((3, 4), 1), ((3, 4), 0), ((2, 3, 4), -1), ((2, 7, 3), 1), ((9,), 0), ((100,), 0)]:
+        cases.append(case(f"cumsum dim={dim} {shape_str(sh)}", "cumsum", [randn(*sh)], lambda x, d=dim: torch.cumsum(x, d),
+                          args={"dim": dim}))
+    cases.append(case("cumsum float64 dim=1", "cumsum", [randn(2, 5, dtype=f64)], lambda x: torch.cumsum(x, 1), args={"dim": 1}))
+    cases.append(case("cumsum int64 dim=0", "cumsum", [randint(-5, 5, 4, 3)], lambda x: torch.cumsum(x, 0), args={"dim": 0},
+                      grad=False))
+    cases.append(case("cumsum bool dim=1", "cumsum", [mask(3, 4)], lambda x: torch.cumsum(x, 1), args={"dim": 1}, grad=False))
+    return cases
+
 # ---------------------------------------------------------------------------------------------------------------
 
 
@@ -672,6 +774,10 @@ def main():
     size = write("tutorial_step.json", tut)
     total += size
     print(f"tutorial_step.json: {size} bytes")
+    cases = gen_indexing()
+    size = write("indexing.json", {"generator": "scripts/gen_golden.py", "torch": torch.__version__, "cases": cases})
+    total += size
+    print(f"indexing.json: {len(cases)} cases, {size} bytes")
     print(f"total: {total} bytes")
 
 

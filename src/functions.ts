@@ -3,6 +3,7 @@ import type { DType } from "./core/dtype.js";
 import { where as whereOp } from "./tensor/elementwise.js";
 import { linear as linearOp } from "./tensor/linalg.js";
 import { cat, stack } from "./tensor/movement.js";
+import type { Scalar } from "./tensor/tensor.js";
 import type { Dims, KeepDim, MaxResult, Tensor, TensorOrScalar } from "./tensor/tensor.js";
 
 export { cat, stack };
@@ -54,9 +55,27 @@ export const unsqueeze = (a: Tensor, dim: number): Tensor => a.unsqueeze(dim);
 export const clone = (a: Tensor): Tensor => a.clone();
 export const linear = linearOp;
 
-/** torch.where(cond, a, b). */
-export function where(cond: Tensor, a: Tensor, b: TensorOrScalar): Tensor {
+/** torch.where(cond, a, b); torch.where(cond) alone is cond.nonzero({ asTuple: true }). */
+export function where(cond: Tensor): Tensor[];
+export function where(cond: Tensor, a: Tensor, b: TensorOrScalar): Tensor;
+export function where(cond: Tensor, a?: Tensor, b?: TensorOrScalar): Tensor | Tensor[] {
+  if (a === undefined && b === undefined) return cond.nonzero({ asTuple: true });
+  if (a === undefined || b === undefined) throw new TypeError("torch.where takes a condition alone, or a condition and two values");
   return whereOp(cond, a, b);
+}
+
+export const flip = (a: Tensor, dims: readonly number[]): Tensor => a.flip([...dims]);
+export const roll = (a: Tensor, shifts: number | readonly number[], dims?: number | readonly number[] | null): Tensor => a.roll(shifts, dims);
+export const tril = (a: Tensor, diagonal = 0): Tensor => a.tril(diagonal);
+export const triu = (a: Tensor, diagonal = 0): Tensor => a.triu(diagonal);
+export const cumsum = (a: Tensor, dim: number, o?: { dtype?: DType }): Tensor => a.cumsum(dim, o);
+export const lerp = (a: Tensor, end: Tensor, weight: number | Tensor): Tensor => a.lerp(end, weight);
+export const maskedFill = (a: Tensor, mask: Tensor, value: Scalar | Tensor): Tensor => a.maskedFill(mask, value);
+export const maskedSelect = (a: Tensor, mask: Tensor): Tensor => a.maskedSelect(mask);
+export function nonzero(a: Tensor): Tensor;
+export function nonzero(a: Tensor, o: { asTuple: true }): Tensor[];
+export function nonzero(a: Tensor, o?: { asTuple?: boolean }): Tensor | Tensor[] {
+  return o?.asTuple ? a.nonzero({ asTuple: true }) : a.nonzero();
 }
 
 /** torch.max(x) / torch.max(x, dim) → { values, indices } / torch.max(a, b) elementwise. */

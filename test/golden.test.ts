@@ -269,6 +269,29 @@ function runOp(c: Case, ins: Any[]): Any | Any[] {
       return F.nllLoss(x, y, defined({ reduction: a.reduction, ignoreIndex: a.ignoreIndex }));
     case "mseLoss":
       return F.mseLoss(x, y, defined({ reduction: a.reduction }));
+    case "flip":
+      return x.flip(a.dims);
+    case "roll":
+      return x.roll(a.shifts, a.dims);
+    case "pad":
+      return F.pad(x, a.pad, defined({ mode: a.mode, value: a.value }));
+    case "maskedFill":
+      return x.maskedFill(y, ins[2] ?? a.value);
+    case "maskedSelect":
+      return x.maskedSelect(y);
+    case "indexMask":
+      return x.index(...new Array(a.dim).fill(null), y);
+    case "nonzero":
+      return x.nonzero();
+    case "whereCond":
+      return T.where(x);
+    case "lerp":
+      return x.lerp(y, ins[2] ?? a.weight);
+    case "tril":
+    case "triu":
+      return x[c.op](a.diagonal);
+    case "cumsum":
+      return x.cumsum(a.dim);
     case "batchNorm": {
       const [inp, rm, rv, w, b] = ins;
       return F.batchNorm(inp, rm, rv, { weight: w ?? null, bias: b ?? null, training: a.training, momentum: a.momentum, eps: a.eps });
@@ -342,6 +365,7 @@ const FILES: [string, Tol][] = [
   ["pool.json", TOL_REDUCE],
   ["matmul.json", TOL_HEAVY],
   ["conv.json", TOL_HEAVY],
+  ["indexing.json", TOL_REDUCE],
 ];
 
 // Cases beyond issue 2's contract would run and report here without failing the suite (node:test "todo").

@@ -24,7 +24,7 @@ test("every unary/binary op with a backward rule has gradcheck rows (and none wi
   }
   // Every structured family of the table is represented.
   const families = new Set(diff.map((c) => c.family));
-  for (const f of ["unary", "binary", "reduction", "softmax", "matmul", "linear", "conv", "pool", "loss", "norm", "dropout", "movement", "clamp", "where"]) {
+  for (const f of ["unary", "binary", "reduction", "softmax", "matmul", "linear", "conv", "pool", "loss", "norm", "dropout", "movement", "clamp", "where", "reorder", "pad", "mask", "lerp", "triangle", "scan"]) {
     assert.ok(families.has(f), `no differentiable rows for family ${f}`);
   }
 });

@@ -3,6 +3,7 @@ import { opError } from "../core/errors.js";
 import { rand } from "../tensor/factories.js";
 import { linear as linearOp } from "../tensor/linalg.js";
 import * as ops from "../tensor/nn_ops.js";
+import { pad as padOp, type PadOptions } from "../tensor/pad.js";
 import type { Tensor } from "../tensor/tensor.js";
 import type { Reduction } from "../ops/kernels.js";
 
@@ -30,6 +31,13 @@ export function maxPool2dWithIndices(x: Tensor, kernelSize: number | [number, nu
 export function avgPool2d(x: Tensor, kernelSize: number | [number, number], stride?: number | [number, number] | ops.Pool2dOptions, o: ops.Pool2dOptions = {}): Tensor {
   const opts = typeof stride === "object" && !Array.isArray(stride) ? stride : { ...o, stride: stride ?? o.stride };
   return ops.avgPool2d(x, kernelSize, opts);
+}
+
+export type { PadMode, PadOptions } from "../tensor/pad.js";
+
+/** F.pad(x, [left, right, top, bottom, ...], { mode: "constant" | "reflect" | "replicate" | "circular", value }). */
+export function pad(x: Tensor, padding: readonly number[], o?: PadOptions): Tensor {
+  return padOp(x, padding, o);
 }
 
 export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor {

@@ -1,6 +1,7 @@
 import { fmtShape, opError } from "../core/errors.js";
 import { contiguousStrides, inferShape, normDim, numelOf, sameShape, viewStrides } from "../core/shape.js";
 import { emptyTensor } from "./create.js";
+import { indexByMask } from "./mask.js";
 import { kernelsFor, needsGrad, record, sameDevice, sameDevices } from "./dispatch.js";
 import { sumTo } from "./elementwise.js";
 import { Tensor, type IndexSpec, type ShapeArg } from "./tensor.js";
@@ -183,20 +184,25 @@ export function select(t: Tensor, dim: number, index: number): Tensor {
 
 export function index(t: Tensor, specs: readonly IndexSpec[]): Tensor {
   const ell = specs.indexOf("...");
-  const consumed = specs.filter((s) => s !== "...").length;
+  // A bool mask covers as many dims as it has (a 0-d one none); every other spec one.
+  const width = (s: IndexSpec): number => (s instanceof Tensor && s.dtype === "bool" ? s.dim() : s === "..." ? 0 : 1);
+  const consumed = specs.reduce<number>((n, s) => n + width(s), 0);
   if (consumed > t.dim()) throw opError("index", `too many indices for tensor of dimension ${t.dim()}`);
   const expanded: IndexSpec[] = [];
   for (const s of specs) {
     if (s === "...") for (let k = 0; k < t.dim() - consumed; k++) expanded.push(null);
     else expanded.push(s);
   }
-  if (ell < 0) while (expanded.length < t.dim()) expanded.push(null);
+  if (ell < 0) while (expanded.reduce<number>((n, s) => n + width(s), 0) < t.dim()) expanded.push(null);
   let out = t;
   let dim = 0;
   for (const s of expanded) {
     if (s === null) dim++;
     else if (typeof s === "number") out = select(out, dim, s);
-    else if (s instanceof Tensor) {
+    else if (s instanceof Tensor && s.dtype === "bool") {
+      out = indexByMask(out, dim, s);
+      dim += 1;
+    } else if (s instanceof Tensor) {
       out = indexSelect(out, dim, s.dim() === 0 ? s.reshape([1]) : s);
       if (s.dim() === 0) out = out.squeeze(dim);
       else dim++;

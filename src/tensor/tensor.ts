@@ -14,6 +14,10 @@ import * as mv from "./movement.js";
 import * as red from "./reduce.js";
 import * as nnops from "./nn_ops.js";
 import * as conv from "./convert.js";
+import * as masks from "./mask.js";
+import * as reorder from "./reorder.js";
+import { lerp } from "./lerp.js";
+import { cumsum } from "./scan.js";
 
 export type Scalar = number | boolean;
 export type TensorOrScalar = Tensor | Scalar;
@@ -368,6 +372,35 @@ export class Tensor {
   logicalNot(): Tensor {
     return this.eq(0);
   }
+  /** self + weight * (end - self); weight a number or a tensor (broadcast), all of one floating dtype. */
+  lerp(end: Tensor, weight: number | Tensor): Tensor {
+    return lerp(this, end, weight);
+  }
+  /** x with value where mask (bool, broadcast with x) is true; value a number or a 0-d tensor. */
+  maskedFill(mask: Tensor, value: Scalar | Tensor): Tensor {
+    return masks.maskedFill(this, mask, value);
+  }
+  /** The elements where mask is true, as a 1-D tensor (waits for the device: its size depends on the mask). */
+  maskedSelect(mask: Tensor): Tensor {
+    return masks.maskedSelect(this, mask);
+  }
+  /** Coordinates of the nonzero elements, [n, dim()] int64; `{ asTuple: true }` gives one [n] tensor per dim. */
+  nonzero(): Tensor;
+  nonzero(opts: { asTuple: true }): Tensor[];
+  nonzero(opts?: { asTuple?: boolean }): Tensor | Tensor[] {
+    return masks.nonzero(this, opts?.asTuple ?? false);
+  }
+  /** The lower triangle of the last two dims from `diagonal` (0: main, >0 above, <0 below); the rest zeroed. */
+  tril(diagonal = 0): Tensor {
+    return reorder.triangle("tril", this, diagonal);
+  }
+  triu(diagonal = 0): Tensor {
+    return reorder.triangle("triu", this, diagonal);
+  }
+  /** Running sums along dim (integer and bool inputs sum in int64, as in PyTorch). */
+  cumsum(dim: number, opts?: { dtype?: DType }): Tensor {
+    return cumsum(this, dim, opts?.dtype);
+  }
 
   // ---- reductions ----
   sum(dim?: Dims | null, opts?: KeepDim & { dtype?: DType }): Tensor {
@@ -479,7 +512,8 @@ export class Tensor {
   }
   /**
    * PyTorch indexing: `x.index(0)` is x[0], `x.index(null, 1)` is x[:, 1], `x.index([1, 3])` is x[1:3],
-   * `x.index("...", 0)` is x[..., 0], a tensor of indices selects along that dimension.
+   * `x.index("...", 0)` is x[..., 0], a tensor of indices selects along that dimension, and a bool tensor is a
+   * mask over as many dims as it has (`x.index(x.gt(0))` is x[x > 0]; it waits for the device, like maskedSelect).
    */
   index(...specs: IndexSpec[]): Tensor {
     return mv.index(this, specs);
@@ -490,6 +524,14 @@ export class Tensor {
   }
   indexSelect(dim: number, index: Tensor): Tensor {
     return mv.indexSelect(this, dim, index);
+  }
+  /** A copy with the order of elements reversed along dims (`flip(0, 2)` or `flip([0, 2])`). */
+  flip(...dims: (number | ShapeArg)[]): Tensor {
+    return reorder.flip(this, mv.shapeArgs(dims));
+  }
+  /** Rolls by shifts along dims (elements pushed past the end come back at the start); no dims: the flat tensor. */
+  roll(shifts: number | readonly number[], dims?: number | readonly number[] | null): Tensor {
+    return reorder.roll(this, shifts, dims);
   }
   chunk(chunks: number, dim = 0): Tensor[] {
     return mv.chunk(this, chunks, dim);
@@ -528,6 +570,13 @@ export class Tensor {
   }
   sqrt_(): this {
     return inplace.apply(this, (s) => s.sqrt());
+  }
+  lerp_(end: Tensor, weight: number | Tensor): this {
+    return inplace.apply(this, (s) => lerp(s, end, weight), [end, typeof weight === "number" ? undefined : weight]);
+  }
+  maskedFill_(mask: Tensor, value: Scalar | Tensor): this {
+    masks.checkInPlaceMask(this, mask);
+    return inplace.apply(this, (s) => masks.maskedFill(s, mask, value), [typeof value === "object" ? value : undefined]);
   }
   zero_(): this {
     return inplace.fill(this, 0);

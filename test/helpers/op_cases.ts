@@ -521,6 +521,150 @@ add({
   differentiable: true,
 });
 
+// ---- reorder, pad, masks, lerp, triangles, cumsum -------------------------------------------------------------
+/** The output of shape `shape` whose element at coords comes from a's flat position src(coords) (null: fill). */
+function gatherO(a: Arr, shape: number[], src: (c: number[]) => number | null, fill = 0): Arr {
+  const n = O.numel(shape);
+  const data: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const c: number[] = [];
+    let r = i;
+    for (let k = shape.length - 1; k >= 0; k--) {
+      c.unshift(r % shape[k]);
+      r = Math.floor(r / shape[k]);
+    }
+    const p = src(c);
+    data.push(p === null ? fill : a.data[p]);
+  }
+  return { shape, data };
+}
+const flatAt = (shape: number[], c: number[]): number => c.reduce((acc, v, k) => acc * shape[k] + v, 0);
+const mod = (i: number, n: number): number => ((i % n) + n) % n;
+
+function flipO(dims: number[]) {
+  return (a: Arr): Arr => gatherO(a, a.shape, (c) => flatAt(a.shape, c.map((v, k) => (dims.includes(k) ? a.shape[k] - 1 - v : v))));
+}
+function rollO(shifts: number[], dims: number[]) {
+  return (a: Arr): Arr => gatherO(a, a.shape, (c) => flatAt(a.shape, c.map((v, k) => {
+    const j = dims.indexOf(k);
+    return j < 0 ? v : mod(v - shifts[j], a.shape[k]);
+  })));
+}
+const rf = (name: string, inputs: InputSpec[], fn: (...xs: Tensor[]) => Tensor, oracle: (...xs: Arr[]) => Arr, family = "reorder", extra: Partial<OpCase> = {}) =>
+  add({ name, family, inputs, fn, oracle, differentiable: true, ...extra });
+
+rf("flip(0)", [x([3, 4])], (a) => a.flip(0), flipO([0]));
+rf("flip([0, 2])", [x([2, 3, 4])], (a) => a.flip([0, 2]), flipO([0, 2]));
+rf("flip(-1) 1-d", [x([5])], (a) => torch.flip(a, [-1]), flipO([0]));
+rf("flip(0) 0-d", [x([])], (a) => a.flip(0), (a) => a);
+rf("flip int64", [{ shape: [2, 3], range: [-5, 5], dtype: i64, grad: false }], (a) => a.flip(1), flipO([1]), "reorder", { differentiable: false });
+rf("roll(1, 0)", [x([3, 4])], (a) => a.roll(1, 0), rollO([1], [0]));
+rf("roll([2, -1], [1, 0])", [x([3, 4])], (a) => a.roll([2, -1], [1, 0]), rollO([2, -1], [1, 0]));
+rf("roll(7, -1) wraps", [x([2, 3, 4])], (a) => torch.roll(a, 7, -1), rollO([7], [2]));
+rf("roll(5) flat", [x([3, 4])], (a) => a.roll(5), (a) => ({ shape: a.shape, data: a.data.map((_, i) => a.data[mod(i - 5, a.data.length)]) }));
+
+function padO(pads: number[], mode: string, value = 0) {
+  return (a: Arr): Arr => {
+    const nd = a.shape.length;
+    const shape = a.shape.map((s, d) => {
+      const i = nd - 1 - d;
+      return i < pads.length / 2 ? s + pads[2 * i] + pads[2 * i + 1] : s;
+    });
+    return gatherO(a, shape, (c) => {
+      const src: number[] = [];
+      for (let d = 0; d < nd; d++) {
+        const i = nd - 1 - d;
+        if (i >= pads.length / 2) {
+          src.push(c[d]);
+          continue;
+        }
+        const n = a.shape[d];
+        const lo = pads[2 * i];
+        const hi = pads[2 * i + 1];
+        const p = c[d] - lo;
+        if (mode === "constant") {
+          if (p < 0 || p >= n) return null;
+          src.push(p);
+        } else if (mode === "replicate") src.push(Math.min(Math.max(p, 0), n - 1));
+        else if (mode === "reflect") src.push(p < 0 ? -p : p >= n ? 2 * (n - 1) - p : p);
+        else {
+          const start = Math.max(-lo, 0);
+          src.push(start + mod(c[d] - Math.max(lo, 0), n - start - Math.max(-hi, 0)));
+        }
+      }
+      return flatAt(a.shape, src);
+    }, value);
+  };
+}
+for (const [shape, pads, mode, value] of [
+  [[2, 5], [1, 2], "constant", 0], [[2, 3, 4], [2, 0, 1, 1], "constant", 1.5], [[3, 4], [-1, 2, 0, -1], "constant", -2],
+  [[2, 5], [2, 3], "reflect", 0], [[2, 3, 4], [3, 1, 2, 2], "reflect", 0], [[1, 2, 3, 3, 2], [1, 1, 2, 0, 1, 2], "reflect", 0],
+  [[2, 5], [-1, 2], "reflect", 0],
+  [[2, 5], [2, 3], "replicate", 0], [[2, 3, 4], [0, 2, 3, 1], "replicate", 0], [[2, 4], [-2, 1], "replicate", 0],
+  [[2, 5], [2, 4], "circular", 0], [[1, 2, 3, 4], [3, 1, 2, 3], "circular", 0], [[2, 5], [2, -1], "circular", 0],
+] as [number[], number[], "constant" | "reflect" | "replicate" | "circular", number][]) {
+  rf(`pad ${mode} ${JSON.stringify(pads)} ${JSON.stringify(shape)}${value ? ` value=${value}` : ""}`, [x(shape)],
+    (a) => F.pad(a, pads, mode === "constant" ? { value } : { mode }), padO(pads, mode, value), "pad");
+}
+
+const maskIn = (shape: number[]): InputSpec => ({ shape, dtype: "bool" as DType, grad: false });
+const bcast = (m: Arr, shape: number[]): number[] => O.mapBinary(m, { shape, data: new Array(O.numel(shape)).fill(0) }, (u) => u).data;
+rf("maskedFill(mask, -1)", [x([3, 4]), maskIn([3, 4])], (a, m) => a.maskedFill(m, -1), (a, m) => ({ shape: a.shape, data: a.data.map((v, i) => (m.data[i] ? -1 : v)) }), "mask");
+rf("maskedFill broadcast mask", [x([2, 3, 4]), maskIn([3, 1])], (a, m) => a.maskedFill(m, 0.5), (a, m) => {
+  const mb = bcast(m, a.shape);
+  return { shape: a.shape, data: a.data.map((v, i) => (mb[i] ? 0.5 : v)) };
+}, "mask");
+rf("maskedFill 0-d tensor value", [x([3, 4]), maskIn([3, 4]), x([])], (a, m, v) => torch.maskedFill(a, m, v), (a, m, v) => ({ shape: a.shape, data: a.data.map((u, i) => (m.data[i] ? v.data[0] : u)) }), "mask");
+rf("maskedFill_ on a clone", [x([3, 4]), maskIn([4])], (a, m) => a.mul(2).maskedFill_(m, 3), (a, m) => {
+  const mb = bcast(m, a.shape);
+  return { shape: a.shape, data: a.data.map((v, i) => (mb[i] ? 3 : 2 * v)) };
+}, "mask");
+const selectO = (a: Arr, m: Arr): Arr => {
+  const shape = O.mapBinary(a, m, (u) => u).shape;
+  const ab = bcast(a, shape);
+  const mb = bcast(m, shape);
+  const data = ab.filter((_, i) => mb[i]);
+  return { shape: [data.length], data };
+};
+rf("maskedSelect", [x([3, 4]), maskIn([3, 4])], (a, m) => a.maskedSelect(m), selectO, "mask");
+rf("maskedSelect broadcast", [x([4]), maskIn([3, 4])], (a, m) => torch.maskedSelect(a, m), selectO, "mask");
+rf("index(mask) full", [x([3, 4]), maskIn([3, 4])], (a, m) => a.index(m), selectO, "mask");
+rf("index(null, mask) rows", [x([2, 5, 3]), { shape: [5], values: [1, 0, 1, 1, 0], dtype: "bool" as DType, grad: false }], (a, m) => a.index(null, m), (a, m) => {
+  const keep = m.data.flatMap((v, i) => (v ? [i] : []));
+  return gatherO(a, [2, keep.length, 3], (c) => flatAt(a.shape, [c[0], keep[c[1]], c[2]]));
+}, "mask");
+rf("lerp(end, 0.3)", [x([3, 4]), x([3, 4])], (a, b) => a.lerp(b, 0.3), (a, b) => ({ shape: a.shape, data: a.data.map((v, i) => v + 0.3 * (b.data[i] - v)) }), "lerp");
+rf("lerp(end, 0.8) broadcast", [x([3, 4]), x([4])], (a, b) => torch.lerp(a, b, 0.8), (a, b) => ({ shape: a.shape, data: a.data.map((v, i) => v + 0.8 * (b.data[i % 4] - v)) }), "lerp");
+rf("lerp tensor weight", [x([3, 4]), x([3, 4]), x([3, 4], [-0.5, 1.5])], (a, b, w) => a.lerp(b, w), (a, b, w) => ({ shape: a.shape, data: a.data.map((v, i) => v + w.data[i] * (b.data[i] - v)) }), "lerp");
+rf("lerp_ on a clone", [x([2, 3]), x([2, 3])], (a, b) => a.add(0).lerp_(b, 0.6), (a, b) => ({ shape: a.shape, data: a.data.map((v, i) => v + 0.6 * (b.data[i] - v)) }), "lerp");
+const triO = (op: "tril" | "triu", k: number) => (a: Arr): Arr => {
+  const [r, c] = a.shape.slice(-2);
+  return { shape: a.shape, data: a.data.map((v, i) => {
+    const j = i % c;
+    const row = Math.floor(i / c) % r;
+    return (op === "tril" ? j - row <= k : j - row >= k) ? v : 0;
+  }) };
+};
+rf("tril()", [x([4, 4])], (a) => a.tril(), triO("tril", 0), "triangle");
+rf("tril(-1) batched", [x([2, 3, 4])], (a) => torch.tril(a, -1), triO("tril", -1), "triangle");
+rf("triu(1)", [x([3, 5])], (a) => a.triu(1), triO("triu", 1), "triangle");
+rf("triu(-2) batched", [x([2, 4, 3])], (a) => torch.triu(a, -2), triO("triu", -2), "triangle");
+const cumO = (dim: number) => (a: Arr): Arr => {
+  const inner = O.numel(a.shape.slice(dim + 1));
+  const n = a.shape[dim];
+  return { shape: a.shape, data: a.data.map((_, i) => {
+    const k = Math.floor(i / inner) % n;
+    let s = 0;
+    for (let j = 0; j <= k; j++) s += a.data[i - (k - j) * inner];
+    return s;
+  }) };
+};
+rf("cumsum(1)", [x([3, 4])], (a) => a.cumsum(1), cumO(1), "scan");
+rf("cumsum(0)", [x([5, 3])], (a) => torch.cumsum(a, 0), cumO(0), "scan");
+rf("cumsum(-1) long", [x([2, 3, 13])], (a) => a.cumsum(-1), cumO(2), "scan", { rtol: 1e-5, atol: 1e-5 });
+rf("cumsum 0-d", [x([])], (a) => a.cumsum(0), (a) => a, "scan");
+rf("cumsum int64", [{ shape: [3, 4], range: [-5, 5], dtype: i64, grad: false }], (a) => a.cumsum(1), cumO(1), "scan", { differentiable: false });
+
 // ---------------------------------------------------------------------------------------------------------------
 // Inputs
 
