@@ -10,7 +10,7 @@ import { spawnSync } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { delimiter, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { ADDON_FILE, PLATFORMS, currentPlatformId, packageName } from "./platform.mjs";
+import { ADDON_FILE, MPI_ADDON_FILE, PLATFORMS, currentPlatformId, packageName } from "./platform.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const argv = process.argv.slice(2);
@@ -75,6 +75,11 @@ mkdirSync(stage, { recursive: true });
 copyFileSync(addon, join(stage, ADDON_FILE));
 copyFileSync(join(root, "LICENSE"), join(stage, "LICENSE"));
 const files = [ADDON_FILE];
+// The MPI addon needs no MPI to build or load (it dlopens libmpi when a process group starts), so it ships too.
+const mpiAddon = join(root, "build", "Release", MPI_ADDON_FILE);
+if (!existsSync(mpiAddon)) fail(`${mpiAddon} is missing: build it with \`npm run build\``);
+copyFileSync(mpiAddon, join(stage, MPI_ADDON_FILE));
+files.push(MPI_ADDON_FILE);
 
 // The CUDA fatbin slot: compiled when there are CUDA sources and nvcc. kindling has no CUDA backend yet, so today
 // this finds no sources and the package says `"cuda": null`.
@@ -111,7 +116,7 @@ const manifest = {
   files,
   engines: own.engines,
   // Read by kindling's loader and `kindling doctor`: one addon carries every ISA variant (picked at load time).
-  kindling: { addon: ADDON_FILE, isa: ["avx512", "avx2", "scalar"], cuda },
+  kindling: { addon: ADDON_FILE, mpiAddon: MPI_ADDON_FILE, isa: ["avx512", "avx2", "scalar"], cuda },
 };
 writeFileSync(join(stage, "package.json"), JSON.stringify(manifest, null, 2) + "\n");
 writeFileSync(

@@ -12,6 +12,8 @@ export const PLATFORMS = [
 
 export const SCOPE = "@kindling";
 export const ADDON_FILE = "kindling_cpu.node";
+/** The MPI backend's addon (dlopens libmpi at run time), shipped beside the CPU addon. */
+export const MPI_ADDON_FILE = "kindling_mpi.node";
 
 /** "gnu" or "musl": glibc builds do not load on musl and the other way round. */
 export function linuxLibc() {

@@ -12,6 +12,7 @@ import { delimiter, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { platformPackageName } from "../src/backends/cpu/locate.js";
+import { isMpiAvailable } from "../src/distributed/index.js";
 import { writeEasyCifar } from "./helpers/easy_cifar.js";
 
 const exec = promisify(execFile);
@@ -155,14 +156,16 @@ describe("kindling installed from its tarballs", { skip: skip ?? false, timeout:
       'import * as torch from "kindling";',
       'import { transforms } from "kindling/vision";',
       "const y = torch.tensor([[1, 2], [3, 4]]).matmul(torch.ones(2, 1)).sum().item();",
-      "console.log(JSON.stringify({ y, info: torch.backends.cpu.info(), normalize: typeof transforms.Normalize }));",
+      "console.log(JSON.stringify({ y, info: torch.backends.cpu.info(), normalize: typeof transforms.Normalize, mpi: torch.distributed.isMpiAvailable() }));",
     ].join("\n"));
     const installed = () => ["kindling", "@kindling"].flatMap((d) => readdirSync(join(project, "node_modules", d), { recursive: true }).map(String)).sort();
     const before = installed();
     const r = node(["check.mjs"]);
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(installed(), before, "importing kindling must not write into node_modules");
-    const out = JSON.parse(r.stdout) as { y: number; normalize: string; info: { backend: string; addon: { source: string; package: string; file: string } | null } };
+    const out = JSON.parse(r.stdout) as { y: number; normalize: string; mpi: boolean; info: { backend: string; addon: { source: string; package: string; file: string } | null } };
+    // The MPI addon ships in the platform package: where this checkout's MPI backend works, the installed one does too.
+    assert.equal(out.mpi, isMpiAvailable(), "the installed kindling finds the MPI addon exactly when the source build does");
     assert.equal(out.y, 10);
     assert.equal(out.normalize, "function");
     assert.equal(out.info.backend, "native", JSON.stringify(out.info));

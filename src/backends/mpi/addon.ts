@@ -1,9 +1,10 @@
-// Typed loader for build/Release/kindling_mpi.node and the MPI library it dlopens. Nothing here runs at import:
+// Typed loader for kindling_mpi.node (a source build, or the prebuilt platform package) and the MPI library it dlopens. Nothing here runs at import:
 // kindling installs and runs without MPI, and only initProcessGroup({ backend: "mpi" }) asks for it.
 import { createRequire } from "node:module";
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { ownPackage, platformPackageName } from "../cpu/locate.js";
 
 /** Collective kinds, MPI dtype slots and reduction ops as the addon numbers them. */
 export const Kind = { allReduce: 0, broadcast: 1, allGather: 2, reduceScatter: 3, barrier: 4 } as const;
@@ -43,18 +44,28 @@ const INSTALL_HINT =
   "Install an MPI library (Debian/Ubuntu: `apt-get install openmpi-bin`; Fedora: `dnf install openmpi`), or point " +
   "KINDLING_MPI_LIBRARY at libmpi.so";
 
+const MPI_ADDON_FILE = "kindling_mpi.node";
+
 let addon: MpiAddon | null = null;
 let library: { library: string; abi: "openmpi" | "mpich" } | null = null;
 
+/**
+ * The MPI addon: a source build in kindling's own build/Release (a checkout, or an install that compiled), else the
+ * prebuilt platform package that also carries the CPU addon (see ../cpu/locate.ts). Returns the first candidate
+ * when none exists, for the error message.
+ */
 function addonFile(): string {
-  // dist/src/backends/mpi/addon.js -> the package root is four folders up (src/backends/mpi under ts-node too).
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 6; i++) {
-    const f = join(dir, "build", "Release", "kindling_mpi.node");
-    if (existsSync(f)) return f;
-    dir = dirname(dir);
+  const root = ownPackage()?.root ?? join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..", "..");
+  const local = join(root, "build", "Release", MPI_ADDON_FILE);
+  if (existsSync(local)) return local;
+  try {
+    const manifest = createRequire(join(root, "package.json")).resolve(`${platformPackageName()}/package.json`);
+    const prebuilt = join(dirname(manifest), MPI_ADDON_FILE);
+    if (existsSync(prebuilt)) return prebuilt;
+  } catch {
+    // No platform package installed: the source build is the only place left.
   }
-  return join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..", "..", "build", "Release", "kindling_mpi.node");
+  return local;
 }
 
 /** The addon with a loaded MPI library; throws an error that says what is missing and how to get it. */
@@ -62,7 +73,10 @@ export function openMpi(): { addon: MpiAddon; library: string; abi: "openmpi" | 
   if (!addon) {
     const file = addonFile();
     if (!existsSync(file)) {
-      throw new Error(`the MPI backend needs kindling's native addon ${file}, which is not built: run \`npm run build\``);
+      throw new Error(
+        `the MPI backend needs kindling's native addon ${MPI_ADDON_FILE}: not in ${file} nor in the ${platformPackageName()} ` +
+          "package; install that package, or build from source with `npm rebuild kindling --build-from-source`",
+      );
     }
     addon = createRequire(import.meta.url)(file) as MpiAddon;
   }
