@@ -1,7 +1,7 @@
 // The CLI's data: CIFAR-10 (the tutorial's) or the built-in synthetic set, both as torchvision-style CIFAR10
 // datasets with the tutorial's transform, so the same loader fast path and workers are used.
 
-import { DataLoader } from "../data/index.js";
+import { DataLoader, type Sampler } from "../data/index.js";
 import type { Generator } from "../tensor/random.js";
 import { CIFAR10 } from "../vision/datasets/index.js";
 import { Compose, Normalize, ToTensor } from "../vision/transforms/index.js";
@@ -62,9 +62,9 @@ export function loadSplit(o: DataOptions, train: boolean): CIFAR10 {
   return limit(ds, train ? o.trainSize : o.testSize, o.root, train);
 }
 
-export function trainLoader(ds: CIFAR10, batchSize: number, numWorkers: number, generator: Generator): DataLoader<[import("../tensor/tensor.js").Tensor, import("../tensor/tensor.js").Tensor]> {
+export function trainLoader(ds: CIFAR10, batchSize: number, numWorkers: number, generator: Generator, sampler?: Sampler): DataLoader<[import("../tensor/tensor.js").Tensor, import("../tensor/tensor.js").Tensor]> {
   // Workers stay up across epochs: starting them (loading the engine in each) costs more than an epoch of batch 4.
-  return new DataLoader(ds, { batchSize, shuffle: true, numWorkers, generator, persistentWorkers: numWorkers > 0 });
+  return new DataLoader(ds, { batchSize, shuffle: sampler === undefined, sampler, numWorkers, generator, persistentWorkers: numWorkers > 0 });
 }
 
 export function testLoader(ds: CIFAR10, batchSize: number, numWorkers: number): DataLoader<[import("../tensor/tensor.js").Tensor, import("../tensor/tensor.js").Tensor]> {

@@ -8,6 +8,7 @@ import { EVAL_SPECS, evalCommand } from "./eval.js";
 import { PREDICT_SPECS, predictCommand } from "./predict.js";
 import { describeFailure, EXIT, EXIT_CODES_HELP } from "./failures.js";
 import { resolveConfig, train, TRAIN_SPECS } from "./train.js";
+import { launchedRank, launchTrain } from "./train_ddp.js";
 
 /** Exit codes (EXIT_CODES_HELP lists them); 128 + the signal's number when a signal stopped training. */
 export { EXIT };
@@ -80,9 +81,13 @@ export async function main(argv: readonly string[]): Promise<number> {
       process.stdout.write(`${helpText(c.usage, c.description, c.specs)}\n${EXIT_CODES_HELP}`);
       return EXIT.ok;
     }
-    let result: { summary: unknown; code: number };
+    let result: { summary: unknown; code: number; silent?: boolean };
     if (cmd === "train") {
       if (positionals.length) throw new UsageError(`kindling train: unexpected argument '${positionals[0]}'`);
+      const nproc = opts.nprocPerNode as number | undefined;
+      if (nproc !== undefined && nproc > 1 && launchedRank() === null) {
+        return await launchTrain(rest, { nproc, seed: opts.seed as number | undefined, resume: opts.resume as string | undefined });
+      }
       result = await train(resolveConfig(opts));
     } else if (cmd === "eval") {
       if (positionals.length) throw new UsageError(`kindling eval: unexpected argument '${positionals[0]}'`);
@@ -93,13 +98,15 @@ export async function main(argv: readonly string[]): Promise<number> {
     } else {
       result = await predictCommand(opts, positionals);
     }
-    if (json) process.stdout.write(JSON.stringify(result.summary, null, 2) + "\n");
+    if (json && !result.silent) process.stdout.write(JSON.stringify(result.summary, null, 2) + "\n");
     return result.code;
   } catch (e) {
     const f = describeFailure(e);
     // Messages may already name the command (the argument parser's do); don't say it twice.
     const text = f.text.replace(new RegExp(`^(kindling )?${cmd}: `), "");
-    process.stderr.write(`kindling ${cmd}: ${text}\n`);
+    // A data-parallel rank's error says which rank failed.
+    const rank = launchedRank();
+    process.stderr.write(`${rank === null ? "" : `[rank ${rank}] `}kindling ${cmd}: ${text}\n`);
     if (f.hint) process.stderr.write(`${f.hint}\n`);
     if (f.kind === "usage") process.stderr.write(`Run 'kindling ${cmd} --help' for the options.\n`);
     if (json) process.stdout.write(JSON.stringify({ command: cmd, error: { kind: f.kind, code: f.code, message: e instanceof Error ? e.message : String(e) } }) + "\n");

@@ -4,12 +4,14 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { DataLoader } from "../data/index.js";
+import { DataLoader, DistributedSampler } from "../data/index.js";
 import { withPath } from "../io/atomic.js";
 import { loadCheckpoint, readCheckpoint, saveCheckpoint } from "../io/checkpoint.js";
 import { saveFile } from "../io/safetensors.js";
 import { CIFAR10_CLASSES, TutorialNet } from "../models/tutorial_net.js";
 import { CrossEntropyLoss } from "../nn/index.js";
+import { DistributedDataParallel } from "../nn/parallel/index.js";
+import { destroyProcessGroup } from "../distributed/index.js";
 import { SGD } from "../optim/index.js";
 import { writeReport, type LossPoint, type SampleGrid } from "../report/index.js";
 import { Generator, defaultGenerator, manualSeed } from "../tensor/random.js";
@@ -22,6 +24,7 @@ import { accuracyLines, checkDevice, evaluate, ExitError, labelsLine, Out, predi
 import { DataError, loadSplit, testLoader, trainLoader, type DatasetName } from "./data.js";
 import { Progress, RateMeter } from "./progress.js";
 import { defaultRunDir, prepareRunDir } from "./run_dir.js";
+import { joinProcessGroup } from "./train_ddp.js";
 
 export const TRAIN_SPECS: Specs = {
   dataset: { kind: "string", help: "cifar10, or synthetic: a small built-in generated 10-class set (offline)", default: "cifar10", choices: ["cifar10", "synthetic"] },
@@ -47,6 +50,7 @@ export const TRAIN_SPECS: Specs = {
   quiet: { kind: "bool", help: "print nothing but errors (and the --json summary)" },
   json: { kind: "bool", help: "print a machine-readable summary on stdout (human lines go to stderr)" },
   progress: { kind: "bool", help: "progress bar on TTYs, status lines otherwise (--no-progress to hide)", default: true },
+  "nproc-per-node": { kind: "int", min: 1, help: "train data-parallel in N processes (MPI; --batch-size is per process)", default: 1 },
 };
 
 /** Signals that stop training cleanly (SIGHUP: the terminal went away). */
@@ -197,11 +201,23 @@ export interface TrainSummary {
   files: Record<string, string>;
 }
 
-export async function train(cfg: TrainConfig): Promise<{ summary: TrainSummary; code: number }> {
+export async function train(cfg: TrainConfig): Promise<{ summary: TrainSummary; code: number; silent?: boolean }> {
+  // One of several data-parallel ranks: rank 0 alone prints and writes; the others train silently.
+  const ranks = joinProcessGroup(cfg);
+  try {
+    return await trainIn(ranks ? { ...cfg, seed: ranks.seed } : cfg, ranks?.rank ?? 0, ranks?.worldSize ?? 1);
+  } finally {
+    if (ranks) destroyProcessGroup();
+  }
+}
+
+async function trainIn(cfg0: TrainConfig, rank: number, worldSize: number): Promise<{ summary: TrainSummary; code: number; silent?: boolean }> {
+  const lead = rank === 0;
+  const cfg: TrainConfig = lead ? cfg0 : { ...cfg0, quiet: true, json: false, progress: false, report: false, tensorboard: false };
   const out = new Out(cfg.quiet, cfg.json);
   // Checked before any data is loaded: the device, then the run directory.
   const device = checkDevice(cfg.device);
-  const removed = prepareRunDir(cfg.out, {
+  const removed = !lead ? [] : prepareRunDir(cfg.out, {
     resuming: !!cfg.resume && path.resolve(cfg.out) === path.resolve(path.dirname(cfg.resume)),
     force: cfg.force,
   });
@@ -228,7 +244,9 @@ export async function train(cfg: TrainConfig): Promise<{ summary: TrainSummary; 
   };
   const trainset = loadSplit(dataOpts, true);
   const loaderGen = new Generator(cfg.seed + 1);
-  const loader = trainLoader(trainset, cfg.batchSize, cfg.workers, loaderGen);
+  // Data-parallel: each rank takes its share of the same seeded permutation, reshuffled by setEpoch.
+  const sampler = worldSize > 1 ? new DistributedSampler(trainset, { numReplicas: worldSize, rank, seed: cfg.seed }) : undefined;
+  const loader = trainLoader(trainset, cfg.batchSize, cfg.workers, loaderGen, sampler);
   // The workers load while the main thread reads the test set and builds the model.
   if (loader.persistentWorkers) loader.startWorkers();
   const testset = loadSplit(dataOpts, false);
@@ -239,6 +257,8 @@ export async function train(cfg: TrainConfig): Promise<{ summary: TrainSummary; 
   manualSeed(cfg.seed);
   const net = new TutorialNet();
   if (device !== "cpu") net.to(device);
+  // DDP starts every rank from rank 0's weights; checkpoints keep saving `net`, so no `module.` prefix appears.
+  const model: { forward(x: Tensor): unknown } = worldSize > 1 ? new DistributedDataParallel(net) : net;
   const criterion = new CrossEntropyLoss();
   const optimizer = new SGD(net.parameters(), { lr: cfg.lr, momentum: cfg.momentum });
   const stepsPerEpoch = loader.length;
@@ -266,16 +286,16 @@ export async function train(cfg: TrainConfig): Promise<{ summary: TrainSummary; 
     resumedFrom = { epoch: info.epoch + 1, step: info.step, globalStep: info.globalStep };
     truncateMetrics(files.metrics, globalStep);
     out.line(`Resuming from ${cfg.resume}: epoch ${info.epoch + 1}, step ${info.step} (global step ${info.globalStep})`);
-  } else if (fs.existsSync(files.metrics)) {
+  } else if (lead && fs.existsSync(files.metrics)) {
     fs.rmSync(files.metrics);
   }
 
   const tb = cfg.tensorboard ? new SummaryWriter(cfg.out, resumedFrom ? { purgeStep: globalStep + 1 } : {}) : null;
-  const metric = (rec: Record<string, unknown>): void => withPath(files.metrics, () => fs.appendFileSync(files.metrics, JSON.stringify(rec) + "\n"));
+  const metric = (rec: Record<string, unknown>): void => void (lead && withPath(files.metrics, () => fs.appendFileSync(files.metrics, JSON.stringify(rec) + "\n")));
 
   // ---- a look at the training images (own generator: does not disturb the training order) ----
   const samples: SampleGrid[] = [];
-  {
+  if (lead) {
     const preview = new DataLoader(trainset, { batchSize: cfg.batchSize, shuffle: true, generator: new Generator(cfg.seed + 2) });
     const first = preview[Symbol.iterator]().next();
     if (!first.done) {
@@ -305,10 +325,13 @@ export async function train(cfg: TrainConfig): Promise<{ summary: TrainSummary; 
     progress.clear();
     process.stderr.write(`\n${sig}: finishing this step, saving a checkpoint, then exiting (press Ctrl-C again to quit now)\n`);
   };
-  for (const sig of STOP_SIGNALS) process.on(sig, onSignal);
+  // Ranks stopping at different steps would leave the others waiting in a collective: under DDP a signal takes its
+  // default course (mpirun stops every rank) and --resume is refused anyway.
+  if (worldSize === 1) for (const sig of STOP_SIGNALS) process.on(sig, onSignal);
 
   const priorSeconds = hist.trainSeconds;
   const checkpoint = (epoch: number, step: number, loaderState: number[]): void => {
+    if (!lead) return;
     const history = { ...hist, trainSeconds: priorSeconds + (performance.now() - t0) / 1000 };
     // TensorBoard points up to here must survive a crash as the checkpoint does: a resumed run purges the steps
     // after the checkpoint, so points still buffered would be lost for good.
@@ -334,6 +357,7 @@ export async function train(cfg: TrainConfig): Promise<{ summary: TrainSummary; 
   let epochStartState = loaderGen.getState();
   for (let epoch = startEpoch; epoch < cfg.epochs; epoch++) {
     epochStartState = loaderGen.getState();
+    sampler?.setEpoch(epoch);
     if (skip === 0) {
       // running_loss = 0.0 at the top of each epoch, as in the seed (a resumed epoch keeps its saved partial sum).
       hist.runningLoss = 0;
@@ -349,7 +373,7 @@ export async function train(cfg: TrainConfig): Promise<{ summary: TrainSummary; 
       const inputs = device === "cpu" ? inputs0 : inputs0.to(device);
       const labels = device === "cpu" ? labels0 : labels0.to(device);
       optimizer.zeroGrad();
-      const outputs = net.forward(inputs);
+      const outputs = model.forward(inputs) as Tensor;
       const loss = criterion.forward(outputs, labels);
       loss.backward();
       optimizer.step();
@@ -372,7 +396,7 @@ export async function train(cfg: TrainConfig): Promise<{ summary: TrainSummary; 
         const mean = hist.windowLoss / hist.windowCount;
         hist.curve.push({ step: globalStep, loss: mean, epoch });
         const elapsed = (performance.now() - t0) / 1000;
-        metric({ type: "train", epoch: epoch + 1, step: i, globalStep, loss: mean, lr: optimizer.paramGroups[0]!.options.lr, imagesPerSec: ((globalStep - stepsAtStart) * cfg.batchSize) / Math.max(1e-9, elapsed), time: Date.now() / 1000 });
+        metric({ type: "train", epoch: epoch + 1, step: i, globalStep, loss: mean, lr: optimizer.paramGroups[0]!.options.lr, imagesPerSec: ((globalStep - stepsAtStart) * cfg.batchSize * worldSize) / Math.max(1e-9, elapsed), time: Date.now() / 1000 });
         tb?.addScalar("train/loss", mean, globalStep);
         hist.windowLoss = 0;
         hist.windowCount = 0;
@@ -393,7 +417,7 @@ export async function train(cfg: TrainConfig): Promise<{ summary: TrainSummary; 
       if (Date.now() - lastYield > 50) {
         meter.add(performance.now(), globalStep - stepsAtStart);
         const rate = meter.perSecond();
-        progress.update({ epoch: epoch + 1, epochs: cfg.epochs, step: i, steps: stepsPerEpoch, loss: l, imagesPerSec: rate * cfg.batchSize, etaSec: (totalSteps - globalStep) / rate });
+        progress.update({ epoch: epoch + 1, epochs: cfg.epochs, step: i, steps: stepsPerEpoch, loss: l, imagesPerSec: rate * cfg.batchSize * worldSize, etaSec: (totalSteps - globalStep) / rate });
         // Let signals (Ctrl-C) and I/O in.
         await new Promise((r) => setImmediate(r));
         lastYield = Date.now();
@@ -415,7 +439,7 @@ export async function train(cfg: TrainConfig): Promise<{ summary: TrainSummary; 
   hist.trainSeconds = priorSeconds + (performance.now() - t0) / 1000;
   progress.clear();
   const trained = globalStep - stepsAtStart;
-  const imagesPerSec = (trained * cfg.batchSize) / Math.max(1e-9, (performance.now() - t0) / 1000);
+  const imagesPerSec = (trained * cfg.batchSize * worldSize) / Math.max(1e-9, (performance.now() - t0) / 1000);
 
   const summaryBase = {
     command: "train" as const,
@@ -442,6 +466,10 @@ export async function train(cfg: TrainConfig): Promise<{ summary: TrainSummary; 
   }
   out.line("Finished Training");
   checkpoint(cfg.epochs, 0, loaderGen.getState());
+  if (!lead) {
+    // Rank 0 alone evaluates and writes the rest of the run.
+    return { summary: { ...summaryBase, interrupted: false, accuracy: null, perClass: null, peakRssMB: process.resourceUsage().maxRSS / 1024 }, code: 0, silent: true };
+  }
   saveFile(net.stateDict(), files.model, { format: "pt" });
   // From here on the run's training is saved: a signal during the evaluation takes its default course.
   for (const sig of STOP_SIGNALS) process.off(sig, onSignal);
@@ -479,7 +507,7 @@ export async function train(cfg: TrainConfig): Promise<{ summary: TrainSummary; 
         dataset: cfg.dataset,
         "train / test images": `${trainset.length} / ${testset.length}`,
         epochs: cfg.epochs,
-        "batch size": cfg.batchSize,
+        "batch size": worldSize > 1 ? `${cfg.batchSize} per process × ${worldSize} processes` : cfg.batchSize,
         optimizer: `SGD lr ${cfg.lr} momentum ${cfg.momentum}`,
         seed: cfg.seed,
         device,
