@@ -36,7 +36,7 @@ export const EXIT_CODES_HELP = `Exit codes:
   4    checkpoint unusable: corrupt or failed checksum, not a readable format, or not fitting the model/optimizer
   5    file system: a file or directory can't be written or read (permissions, not a directory, read-only)
   6    disk full while writing (the last checkpoint written is intact)
-  7    device not available (--device cuda without CUDA)
+  7    device or backend not available (--device cuda without CUDA, --nproc-per-node without MPI)
   129, 130, 143  training stopped by SIGHUP, SIGINT (Ctrl-C) or SIGTERM after saving a checkpoint
 `;
 
