@@ -11,6 +11,7 @@ import { manualSeed } from "../src/tensor/random.js";
 import { CIFAR10 } from "../src/vision/datasets/cifar.js";
 import { findCifar10 } from "../src/vision/datasets/cifar_files.js";
 import * as T from "../src/vision/transforms/index.js";
+import { median } from "./stats.js";
 
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
@@ -29,11 +30,6 @@ const transform = new T.Compose([new T.ToTensor(), new T.Normalize([0.5, 0.5, 0.
 const t0 = performance.now();
 const trainset = new CIFAR10({ root, train: true, transform });
 console.log(`loaded ${trainset.length} images from ${root} in ${(performance.now() - t0).toFixed(0)} ms`);
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-}
 
 const results: Array<{ batchSize: number; numWorkers: number; persistentWorkers: boolean; imgPerSec: number; runs: number[] }> = [];
 // Worker rows are shown twice: fresh workers every epoch (the default, as in PyTorch, which

@@ -5,17 +5,13 @@
 // Each figure is the median of --runs timed windows after a warm-up; rank 0 prints.
 import * as torch from "kindling";
 import { TutorialNet } from "../src/models/tutorial_net.js";
+import { median } from "./stats.js";
 
 const args = process.argv.slice(2);
 const mode = args[0];
 const opt = (name: string, d: number) => (args.includes(name) ? Number(args[args.indexOf(name) + 1]) : d);
 const runs = opt("--runs", 5);
 const steps = opt("--steps", 10);
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-}
 
 function imagesPerSecond(model: torch.nn.Module, forward: torch.nn.Module, batch: number, globalBatch: number): number {
   const opt = new torch.optim.SGD(model.parameters(), { lr: 0.001, momentum: 0.9 });

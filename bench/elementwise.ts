@@ -3,14 +3,10 @@
 // backend sent sin, cos, floor and any non-contiguous unary input to the reference kernel, so the "ref" column is
 // what those rows cost then.
 import * as torch from "kindling";
+import { median } from "./stats.js";
 
 const args = process.argv.slice(2);
 const runs = Number(args.includes("--runs") ? args[args.indexOf("--runs") + 1] : 9);
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-}
 
 function time(f: () => unknown): number {
   f();

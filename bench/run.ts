@@ -6,17 +6,13 @@ import os from "node:os";
 import { fileURLToPath } from "node:url";
 import * as torch from "kindling";
 import { TutorialNet, airbenchFlopsPerImage, airbenchNet } from "./models.js";
+import { median } from "./stats.js";
 
 const args = process.argv.slice(2);
 const opt = (name: string) => (args.includes(name) ? args[args.indexOf(name) + 1] : undefined);
 const runs = Number(opt("--runs") ?? 5);
 const only = opt("--only")?.split(",");
 const want = (k: string) => !only || only.includes(k);
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-}
 
 /** Median seconds per step of SGD-momentum training on random batches. */
 function trainSteps(net: torch.nn.Module, batch: number, steps: number, warmup = Math.max(3, Math.floor(steps / 10))): number {

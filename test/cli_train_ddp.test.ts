@@ -8,7 +8,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
-import { openMpi } from "../src/backends/mpi/addon.js";
+import { mpiMissing } from "./helpers/mpi.js";
 import { readCheckpoint } from "../src/io/checkpoint.js";
 import { loadFile } from "../src/io/safetensors.js";
 
@@ -18,17 +18,6 @@ const BIN = path.join(root, "bin", "kindling.js");
 function kindling(args: string[], env: Record<string, string> = {}): { code: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [BIN, ...args], { encoding: "utf8", env: { ...process.env, ...env }, timeout: 120_000 });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-function mpiMissing(): string | null {
-  const r = spawnSync("mpirun", ["--version"], { encoding: "utf8" });
-  if (r.error || r.status !== 0) return "mpirun not found (Debian/Ubuntu: apt-get install openmpi-bin)";
-  try {
-    openMpi();
-    return null;
-  } catch (e) {
-    return (e as Error).message.split("\n")[0]!;
-  }
 }
 
 const why = mpiMissing();

@@ -5,27 +5,12 @@ import test from "node:test";
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { openMpi } from "../src/backends/mpi/addon.js";
+import { mpiMissing, mpirunFlavour } from "./helpers/mpi.js";
 
 const worker = fileURLToPath(new URL("./helpers/dist_worker.js", import.meta.url));
 
-function mpirunFlavour(): "openmpi" | "other" | null {
-  const r = spawnSync("mpirun", ["--version"], { encoding: "utf8" });
-  if (r.error || r.status !== 0) return null;
-  return /Open MPI|OpenRTE/.test(r.stdout + r.stderr) ? "openmpi" : "other";
-}
-
-function mpiUnavailable(): string | null {
-  try {
-    openMpi();
-    return null;
-  } catch (e) {
-    return (e as Error).message.split("\n")[0]!;
-  }
-}
-
 const flavour = mpirunFlavour();
-const why = flavour === null ? "mpirun not found (Debian/Ubuntu: apt-get install openmpi-bin)" : mpiUnavailable();
+const why = mpiMissing();
 const skip = why === null ? false : `${why}; multi-process tests skipped`;
 if (skip) console.log(`# ${skip}`);
 
