@@ -13,7 +13,7 @@ import type { Optimizer, OptimizerStateDict, ParamState } from "../optim/optimiz
 import { defaultGenerator, Generator } from "../tensor/random.js";
 import type { Tensor } from "../tensor/tensor.js";
 import { removeStaleTemps, writeFileAtomicSync } from "./atomic.js";
-import { load, SafetensorsError, serializeChunks, type Metadata } from "./safetensors.js";
+import { load, SafetensorsError, encodeTensors, fileChunks, type Metadata } from "./safetensors.js";
 
 export const CHECKPOINT_FORMAT = "kindling.checkpoint/1";
 
@@ -161,11 +161,11 @@ function sha256(chunks: readonly Uint8Array[]): string {
  */
 export function saveCheckpoint(path: string, o: SaveCheckpointOptions): void {
   const { tensors, metadata } = checkpointContents(o);
-  // The header holds the checksum, so it is computed over the data chunks of a first serialization ([length,
-  // header, ...data]); the data does not depend on the header.
-  const data = serializeChunks(tensors, metadata).slice(2);
-  const info = { ...(JSON.parse(metadata.kindling!) as Record<string, unknown>), dataSha256: sha256(data) };
-  const chunks = serializeChunks(tensors, { ...metadata, kindling: JSON.stringify(info) });
+  // The header holds the checksum of the data section, which does not depend on the header: encode the tensors once,
+  // hash their bytes, then write the header around them.
+  const entries = encodeTensors(tensors);
+  const info = { ...(JSON.parse(metadata.kindling!) as Record<string, unknown>), dataSha256: sha256(entries.map((e) => e.bytes)) };
+  const chunks = fileChunks(entries, { ...metadata, kindling: JSON.stringify(info) });
   removeStaleTemps(path);
   writeFileAtomicSync(path, chunks);
 }

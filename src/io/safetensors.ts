@@ -84,12 +84,30 @@ function tensorBytes(t: Tensor): { code: string; shape: number[]; bytes: Uint8Ar
 
 /** The serialized pieces (header then each tensor's bytes) without concatenating them. */
 export function serializeChunks(tensors: Record<string, Tensor>, metadata?: Metadata): Uint8Array[] {
+  return fileChunks(encodeTensors(tensors), metadata);
+}
+
+/** One tensor's bytes as the file stores them, under its name. */
+export interface EncodedTensor {
+  name: string;
+  code: string;
+  shape: number[];
+  bytes: Uint8Array;
+}
+
+/** Every tensor's bytes, in the order the file stores them (their concatenation is the data section). */
+export function encodeTensors(tensors: Record<string, Tensor>): EncodedTensor[] {
   const entries = Object.entries(tensors).map(([name, t]) => {
     if (name === "__metadata__") throw new SafetensorsError(`a tensor may not be named "__metadata__"`);
     return { name, ...tensorBytes(t) };
   });
   // Like the reference: larger alignments first, then by name, so every tensor's data is naturally aligned.
   entries.sort((a, b) => (ALIGN_ORDER[b.code]! - ALIGN_ORDER[a.code]!) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return entries;
+}
+
+/** The file as chunks: [header length, header, ...data], from tensors encodeTensors gave. */
+export function fileChunks(entries: readonly EncodedTensor[], metadata?: Metadata): Uint8Array[] {
   // A null prototype: a tensor named "__proto__" is written like any other.
   const header: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
   if (metadata && Object.keys(metadata).length) {
