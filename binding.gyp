@@ -10,6 +10,7 @@
         "native/cpu/binding_reduce_softmax.cc",
         "native/cpu/binding_norm_optim.cc",
         "native/cpu/binding_random.cc",
+        "native/cpu/binding_scan_sort.cc",
         "native/cpu/random.cc",
         "native/cpu/threadpool.cc",
         "native/cpu/kernels_scalar.cc",

@@ -12,6 +12,8 @@ export {
 export { Generator, manualSeed, initialSeed, getRngState, setRngState, defaultGenerator } from "./tensor/random.js";
 export { noGrad, enableGrad, isGradEnabled, setGradEnabled } from "./autograd/grad_mode.js";
 export * from "./functions.js";
+import "./tensor/extra_methods.js";
+export * from "./functions_extra.js";
 export * as autograd from "./autograd/index.js";
 export * as cuda from "./backends/cuda.js";
 export { backends } from "./backends_api.js";

@@ -93,6 +93,7 @@ napi_value Init(napi_env env, napi_value exports) {
   export_reduce_softmax(env, exports);
   export_norm_optim(env, exports);
   export_random(env, exports);
+  export_scan_sort(env, exports);
   return exports;
 }
 

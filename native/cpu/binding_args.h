@@ -40,6 +40,7 @@ void export_elementwise(napi_env env, napi_value exports);
 void export_reduce_softmax(napi_env env, napi_value exports);
 void export_norm_optim(napi_env env, napi_value exports);
 void export_random(napi_env env, napi_value exports);
+void export_scan_sort(napi_env env, napi_value exports);
 
 struct Args {
   napi_env env;

@@ -108,6 +108,21 @@ export interface Kernels<V = View> {
   randNormal(state: Uint32Array, out: V, mean: number, std: number): number;
   /** A random permutation of 0..n-1 into contiguous float64 out (Fisher–Yates, core/rng.ts). */
   randPerm(state: Uint32Array, out: V): void;
+  /** Inclusive running sum or product of contiguous x viewed as [outer, n, inner] along n (out contiguous). */
+  scan(op: ScanOp, x: V, out: V, outer: number, n: number, inner: number): void;
+  /** Stable sort of contiguous x [outer, n, inner] along n into values and int64 indices; NaN ranks above +inf. */
+  sort(x: V, values: V, indices: V, outer: number, n: number, inner: number, descending: boolean): void;
+  /** out[p] = x[p with its `dim` coordinate replaced by index[p]] for p over index's shape; x and index strided. */
+  gather(x: V, index: V, out: V, dim: number): void;
+  /** out[p with its `dim` coordinate replaced by index[p]] = src[p] (+= when accumulate); out contiguous, pre-filled. */
+  scatter(src: V, index: V, out: V, dim: number, accumulate: boolean): void;
+  /** int64 out[o, j] = how many of sorted seq[o, :m] are < values[o, j] (<= when right); all contiguous. */
+  searchsorted(seq: V, values: V, out: V, outer: number, m: number, k: number, right: boolean): void;
+  /** Integer or bool a op b, both already expanded to out's shape (any strides). */
+  bitwise(op: BitwiseOp, a: V, b: V, out: V): void;
 }
+
+export type ScanOp = "sum" | "prod";
+export type BitwiseOp = "and" | "or" | "xor";
 
 export type KernelName = keyof Kernels;

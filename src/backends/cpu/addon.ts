@@ -138,6 +138,23 @@ export interface NativeAddon {
   /** Returns the unused sine half of the last pair when n is odd, else NaN. */
   rngNormal(state: Uint32Array, out: F32 | Float64Array, off: number, n: number, mean: number, std: number): number;
   rngPermutation(state: Uint32Array, out: Float64Array, off: number, n: number): void;
+
+  /** Inclusive running sum (prod 0) or product (prod 1) along n of contiguous x [outer, n, inner]. */
+  scan(prod: Flag, x: F32, xOff: number, y: F32, yOff: number, outer: number, n: number, inner: number): void;
+  /** Stable sort along n (NaN last ascending, first descending); indices as integers in a Float64Array. */
+  sort(x: F32, xOff: number, values: F32, vOff: number, indices: Float64Array, iOff: number,
+    outer: number, n: number, inner: number, descending: Flag): void;
+  searchsorted(seq: F32, sOff: number, values: F32, vOff: number, out: Float64Array, oOff: number,
+    outer: number, m: number, k: number, right: Flag): void;
+  /** y (contiguous, the index's shape) = x gathered along dim; x and index strided. */
+  gather(ndim: number, indexShape: I32, x: F32, xOff: number, xShape: I32, xStrides: I32,
+    index: Float64Array, iOff: number, iStrides: I32, y: F32, yOff: number, dim: number): void;
+  /** y (contiguous, yShape) receives src along dim at the indexed positions (added when accumulate). */
+  scatter(ndim: number, indexShape: I32, src: F32, sOff: number, sStrides: I32,
+    index: Float64Array, iOff: number, iStrides: I32, y: F32, yOff: number, yShape: I32, dim: number, accumulate: Flag): void;
+  /** op 0 and, 1 or, 2 xor over contiguous arrays of one integer type (int64 as exact integers in a Float64Array). */
+  bitwise(op: 0 | 1 | 2, a: Int32Array | Uint8Array | Float64Array, aOff: number, b: Int32Array | Uint8Array | Float64Array,
+    bOff: number, y: Int32Array | Uint8Array | Float64Array, yOff: number, n: number): void;
 }
 
 let cached: NativeAddon | null | undefined;

@@ -30,6 +30,7 @@ export const Reason = {
   evalBackward: "eval-mode backward",
   empty: "zero-size operands",
   badIndex: "index out of range (the reference kernel reports it)",
+  strided: "strided operands",
 } as const;
 
 /**
@@ -39,11 +40,11 @@ export const Reason = {
 export const KNOWN_FALLBACKS: readonly KnownFallback[] = [
   ...(["copy", "fill", "unary", "binary", "binaryScalar", "where", "clamp", "sumDim", "prodDim", "indexSelect", "indexAdd", "maxDim", "bmm", "linear", "linearBackward", "conv2d", "conv2dBackward",
     "maxPool2d", "maxPool2dBackward", "avgPool2d", "avgPool2dBackward", "softmax", "softmaxBackward", "crossEntropy",
-    "batchNorm", "batchNormBackward", "sgdStep", "adamStep"] as const).map((kernel) => ({
+    "batchNorm", "batchNormBackward", "sgdStep", "adamStep", "scan", "sort", "searchsorted", "gather", "scatter"] as const).map((kernel) => ({
     kernel, reason: Reason.dtype,
     why: "the addon's kernels are float32; float64 and integer tensors are rare in training and use the reference kernels",
   })),
-  ...(["copy", "unary", "binary", "where", "clamp"] as const).map((kernel) => ({
+  ...(["copy", "unary", "binary", "where", "clamp", "gather", "scatter"] as const).map((kernel) => ({
     kernel, reason: Reason.dims, why: "the strided kernels take at most 16 dims",
   })),
   { kernel: "fill", reason: Reason.stridedFill, why: "filling a non-contiguous view (x[:, 0].fill_) is rare" },

@@ -8,6 +8,7 @@ import type { Kernels, View } from "../../ops/kernels.js";
 import { binaryOps } from "../../ops/binary.js";
 import { opCodes, Reduction, type NativeAddon } from "./addon.js";
 import { fallback, Reason } from "./fallbacks.js";
+import { scanSortKernels } from "./scan_sort.js";
 
 type F32View = View & { storage: { data: Float32Array } };
 
@@ -353,6 +354,7 @@ export function nativeKernels(n: NativeAddon): Kernels {
         p.lr, p.beta1, p.beta2, p.eps, p.weightDecay, step[0], p.decoupled, 0, p.maximize,
       );
     },
+    ...scanSortKernels(n),
   };
   return k;
 }

@@ -36,6 +36,7 @@ const metaKernels: DeviceKernels = {
   sgdStep: nothing, adamStep: nothing,
   // The generator draws on the host (backends/host/random_fill.ts); a meta tensor only receives the upload.
   randUniform: nothing, randNormal: () => NaN, randPerm: nothing,
+  scan: nothing, sort: nothing, gather: nothing, scatter: nothing, searchsorted: nothing, bitwise: nothing,
 };
 
 export function metaNoData(): Error {

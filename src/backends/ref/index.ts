@@ -9,6 +9,7 @@ import { adamStep, sgdStep } from "./optim.js";
 import { avgPool2d, avgPool2dBackward, maxPool2d, maxPool2dBackward } from "./pool.js";
 import { randNormal, randPerm, randUniform } from "./random.js";
 import { maxDim, prodDim, sumDim } from "./reduce.js";
+import { bitwise, gather, scan, scatter, searchsorted, sort } from "./scan_sort.js";
 import { crossEntropy, nllLoss, nllLossBackward, softmax, softmaxBackward } from "./softmax.js";
 
 export const refKernels: Kernels = {
@@ -22,4 +23,5 @@ export const refKernels: Kernels = {
   indexSelect, indexAdd,
   sgdStep, adamStep,
   randUniform, randNormal, randPerm,
+  scan, sort, gather, scatter, searchsorted, bitwise,
 };
