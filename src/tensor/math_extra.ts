@@ -152,7 +152,12 @@ export function vectorNorm(t: Tensor, ord: number, o: VectorNormOptions = {}): T
   const dims = reducedDims("linalg.vectorNorm", x, o.dim);
   const keepdim = o.keepdim ?? false;
   if (ord === Infinity || ord === -Infinity) return amax(x.abs(), dims, keepdim, ord < 0);
-  if (ord === 0) return x.ne(0).sum(dims, { keepdim, dtype: x.dtype });
+  if (ord === 0) {
+    // A count of nonzeros: piecewise constant, so PyTorch gives it a zero gradient rather than none.
+    const count = x.ne(0).sum(dims, { keepdim, dtype: x.dtype });
+    if (needsGrad(x)) record(count, "linalg.vectorNorm", [x], (g) => [x.detach().mul(0).add(g.sum().mul(0))]);
+    return count;
+  }
   if (ord === 1) return x.abs().sum(dims, { keepdim });
   const p = ord;
   const base = x.detach().abs();
