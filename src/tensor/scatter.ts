@@ -142,7 +142,7 @@ export function indexPut(t: Tensor, indices: readonly Tensor[], values: Tensor |
   const rows = numelOf(t.shape.slice(0, k));
   const m = numelOf(bshape);
   const v = typeof values === "object" ? (values.dtype === t.dtype ? values : values.to(t.dtype)) : asTensor(values, t).to(t.dtype);
-  const src = expandTo(v, [...bshape, ...rest]).reshape([m, ...rest]);
+  const src = v.expand([...bshape, ...rest]).reshape([m, ...rest]);
   const flatIndex = lin!.reshape([m, ...rest.map(() => 1)]).expand([m, ...rest]);
   const flatSelf = t.reshape([rows, ...rest]);
   const out = accumulate ? scatterAdd(flatSelf, 0, flatIndex, src) : scatter(flatSelf, 0, flatIndex, src);

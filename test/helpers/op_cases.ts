@@ -7,6 +7,7 @@ import { binaryOps } from "../../src/ops/binary.js";
 import { binaryRules, binaryScalarRules, unaryRules } from "../../src/autograd/rules.js";
 import { unaryOps } from "../../src/ops/unary.js";
 import * as O from "./compare.js";
+import { opsCases } from "./op_cases_ops.js";
 
 type Tensor = torch.Tensor;
 type DType = torch.DType;
@@ -664,6 +665,8 @@ rf("cumsum(0)", [x([5, 3])], (a) => torch.cumsum(a, 0), cumO(0), "scan");
 rf("cumsum(-1) long", [x([2, 3, 13])], (a) => a.cumsum(-1), cumO(2), "scan", { rtol: 1e-5, atol: 1e-5 });
 rf("cumsum 0-d", [x([])], (a) => a.cumsum(0), (a) => a, "scan");
 rf("cumsum int64", [{ shape: [3, 4], range: [-5, 5], dtype: i64, grad: false }], (a) => a.cumsum(1), cumO(1), "scan", { differentiable: false });
+// Indexing, sorting, scans and everyday math (issue 14): test/helpers/op_cases_ops.ts.
+cases.push(...opsCases);
 
 // ---------------------------------------------------------------------------------------------------------------
 // Inputs
