@@ -23,16 +23,20 @@ napi_value Scan(napi_env env, napi_callback_info info) {
   const float* x = a.f32(1, 2, outer * n * inner);
   float* y = a.f32(3, 4, outer * n * inner);
   if (!a.ok) return nullptr;
-  for (i64 o = 0; o < outer; o++)
-    for (i64 i = 0; i < inner; i++) {
-      const i64 base = o * n * inner + i;
-      double acc = prod ? 1.0 : 0.0;
-      for (i64 r = 0; r < n; r++) {
-        const double v = x[base + r * inner];
-        acc = prod ? acc * v : acc + v;
-        y[base + r * inner] = (float)acc;
-      }
+  // Row by row along n, a whole inner block at a time: memory is read and written in order (a loop over n inside
+  // the inner loop would stride by inner, one cache line per element when scanning a leading dim).
+  std::vector<double> acc((size_t)inner);
+  for (i64 o = 0; o < outer; o++) {
+    std::fill(acc.begin(), acc.end(), prod ? 1.0 : 0.0);
+    for (i64 r = 0; r < n; r++) {
+      const float* xr = x + (o * n + r) * inner;
+      float* yr = y + (o * n + r) * inner;
+      if (prod)
+        for (i64 i = 0; i < inner; i++) yr[i] = (float)(acc[i] *= xr[i]);
+      else
+        for (i64 i = 0; i < inner; i++) yr[i] = (float)(acc[i] += xr[i]);
     }
+  }
   return undef(env);
 }
 
