@@ -25,6 +25,18 @@ napi_value Scan(napi_env env, napi_callback_info info) {
   if (!a.ok) return nullptr;
   // Row by row along n, a whole inner block at a time: memory is read and written in order (a loop over n inside
   // the inner loop would stride by inner, one cache line per element when scanning a leading dim).
+  if (inner == 1) {  // the common case (the last dim): one register accumulator per row
+    for (i64 o = 0; o < outer; o++) {
+      const float* xr = x + o * n;
+      float* yr = y + o * n;
+      double acc = prod ? 1.0 : 0.0;
+      if (prod)
+        for (i64 r = 0; r < n; r++) yr[r] = (float)(acc *= xr[r]);
+      else
+        for (i64 r = 0; r < n; r++) yr[r] = (float)(acc += xr[r]);
+    }
+    return undef(env);
+  }
   std::vector<double> acc((size_t)inner);
   for (i64 o = 0; o < outer; o++) {
     std::fill(acc.begin(), acc.end(), prod ? 1.0 : 0.0);
