@@ -135,9 +135,9 @@ function weightedNll(op: string, logp: Tensor, target: Tensor, o: WeightedClassL
   }
   checkWeight(op, o.weight, C);
   const ignore = o.ignoreIndex ?? -100;
-  // One-hot rows of the targets (an ignored or out-of-range index matches no class, so its row is all zeros).
-  const hot = t.unsqueeze(1).eq(arange(C, { device: rows.device }).unsqueeze(0)).to(rows.dtype);
+  // One-hot rows of the targets; an ignored target's row is all zeros (so are out-of-range ones).
   const valid = t.ne(ignore).to(rows.dtype);
+  const hot = t.unsqueeze(1).eq(arange(C, { device: rows.device }).unsqueeze(0)).to(rows.dtype).mul(valid.unsqueeze(1));
   const w = o.weight ? o.weight.to(rows.dtype) : null;
   const wy = w ? hot.mul(w).sum(1) : valid; // w[y_i], 0 for ignored rows
   let loss = hot.mul(rows).sum(1).mul(wy).neg();

@@ -4,7 +4,7 @@ import type { Tensor } from "../../tensor/tensor.js";
 import { dropout2d } from "../functional_activation.js";
 import { adaptiveAvgPool2d } from "../functional_conv.js";
 import { Module } from "../module.js";
-import { pyTuple } from "./py_repr.js";
+import { pyFloat, pyTuple } from "./py_repr.js";
 
 /** new AdaptiveAvgPool2d(1), new AdaptiveAvgPool2d([7, 7]), new AdaptiveAvgPool2d([null, 3]) (null keeps the input size). */
 export class AdaptiveAvgPool2d extends Module {
@@ -29,7 +29,7 @@ export class Dropout2d extends Module {
     return dropout2d(x, { p: this.p, training: this.training });
   }
   override extraRepr(): string {
-    return `p=${this.p}, inplace=False`;
+    return `p=${pyFloat(this.p)}, inplace=False`;
   }
 }
 
