@@ -7,6 +7,7 @@ import { binaryOps } from "../../src/ops/binary.js";
 import { binaryRules, binaryScalarRules, unaryRules } from "../../src/autograd/rules.js";
 import { unaryOps } from "../../src/ops/unary.js";
 import * as O from "./compare.js";
+import { nnCases } from "./op_cases_nn.js";
 
 type Tensor = torch.Tensor;
 type DType = torch.DType;
@@ -667,6 +668,9 @@ rf("cumsum int64", [{ shape: [3, 4], range: [-5, 5], dtype: i64, grad: false }],
 
 // ---------------------------------------------------------------------------------------------------------------
 // Inputs
+
+// ---- nn composites (issue 14): test/helpers/op_cases_nn.ts
+for (const c of nnCases()) add(c);
 
 export interface MakeOptions {
   dtype?: DType;
