@@ -8,9 +8,10 @@ import { dropout } from "./functional.js";
 /** int64 one-hot rows over a new last dim of numClasses (-1: the largest class in the tensor plus one). */
 export function oneHot(t: Tensor, numClasses = -1): Tensor {
   if (isFloating(t.dtype) || t.dtype === "bool") throw opError("oneHot", `one_hot is only applicable to index tensor (int64 or int32), got ${t.dtype}`);
-  if (t.numel() > 0 && t.min().item() < 0) throw opError("oneHot", "Class values must be non-negative.");
+  const check = t.numel() > 0 && (t.device !== "meta" || numClasses === -1);
+  if (check && t.min().item() < 0) throw opError("oneHot", "Class values must be non-negative.");
   const C = numClasses === -1 ? (t.numel() === 0 ? 0 : t.max().item() + 1) : numClasses;
-  if (numClasses !== -1 && t.numel() > 0 && t.max().item() >= C) throw opError("oneHot", "Class values must be smaller than num_classes.");
+  if (check && numClasses !== -1 && t.max().item() >= C) throw opError("oneHot", "Class values must be smaller than num_classes.");
   return t.unsqueeze(-1).eq(arange(C, { device: t.device })).to("int64");
 }
 
@@ -33,7 +34,8 @@ export function embedding(input: Tensor, weight: Tensor, o: EmbeddingOptions = {
     // Same values, but the padding row reads the detached weight, so no gradient reaches it.
     if (weight.requiresGrad) w = weight.where(arange(V, { device: weight.device }).ne(p).unsqueeze(1), weight.detach());
   }
-  if (input.numel() > 0) {
+  // The range check reads the indices, which a meta tensor doesn't have (PyTorch skips it there too).
+  if (input.numel() > 0 && input.device !== "meta") {
     const lo = input.min().item();
     const hi = input.max().item();
     if (lo < 0 || hi >= V) throw opError("embedding", `index out of range in self: indices must be in [0, ${V}), got values in [${lo}, ${hi}]`);
