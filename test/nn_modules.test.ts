@@ -123,6 +123,12 @@ test("Dropout2d zeroes whole channels and scales the rest; identity in eval", ()
     if (v[0] === 0) zeroed++;
   }
   assert.ok(zeroed > 4 && zeroed < 28, `about half the channels dropped, got ${zeroed}`);
+  // 3-D input is (N, C, L) in PyTorch 1.13: one draw per (n, c) row.
+  const rows = d.forward(torch.ones(6, 5, 4)).reshape([30, 4]);
+  for (let r = 0; r < 30; r++) assert.equal(new Set(values(rows.at(r))).size, 1, `row ${r} shares one mask value`);
+  const firstOfRow = values(rows.index(null, 0)).map((v, r) => [Math.floor(r / 5), v]);
+  const mixed = [0, 1, 2, 3, 4, 5].filter((n) => new Set(firstOfRow.filter(([m]) => m === n).map(([, v]) => v)).size > 1);
+  assert.ok(mixed.length > 0, "channels of one sample are dropped independently");
   d.eval();
   assert.deepEqual(values(d.forward(torch.ones(1, 2, 2, 2))), Array(8).fill(1));
 });

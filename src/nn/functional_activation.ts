@@ -29,8 +29,8 @@ export function hardswish(x: Tensor): Tensor {
 }
 
 /**
- * Zeroes whole channels with probability p (scaling the rest by 1 / (1 - p)): input (N, C, H, W), or (C, H, W)
- * treated as one sample, as PyTorch 1.13 does.
+ * Zeroes whole channels with probability p (scaling the rest by 1 / (1 - p)) of an (N, C, H, W) input. A 3-D input
+ * is read as (N, C, L), one mask value per (n, c), as PyTorch 1.13 does (it warns that this will change).
  */
 export function dropout2d(x: Tensor, o: { p?: number; training?: boolean } = {}): Tensor {
   const p = o.p ?? 0.5;
@@ -40,7 +40,7 @@ export function dropout2d(x: Tensor, o: { p?: number; training?: boolean } = {})
   }
   if (!(o.training ?? true) || p === 0) return x;
   if (p === 1) return x.mul(0);
-  const maskShape = x.shape.map((s, i) => (i < x.dim() - 2 ? s : 1));
+  const maskShape = x.shape.map((s, i) => (i < 2 ? s : 1));
   const keep = rand(maskShape, { dtype: x.isFloatingPoint() ? x.dtype : "float32", device: x.device }).lt(1 - p);
   return x.mul(keep.to(x.dtype).mul(1 / (1 - p)));
 }
