@@ -259,7 +259,11 @@ test("clear errors for bad shapes and options", () => {
   assert.throws(() => F.convTranspose2d(torch.zeros(1, 1, 2, 2), torch.zeros(1, 1, 3, 3), null, { stride: 2, outputPadding: 2 }), /outputPadding must be smaller/);
   assert.throws(() => F.oneHot(torch.tensor([1, -1], { dtype: torch.int64 })), /non-negative/);
   assert.throws(() => F.oneHot(torch.tensor([3], { dtype: torch.int64 }), 3), /smaller than num_classes/);
-  assert.throws(() => F.crossEntropy(torch.zeros(2, 3), torch.zeros(2, 4)), /class-probability target must have the input's shape/);
+  assert.throws(() => F.crossEntropy(torch.zeros(2, 3), torch.zeros(2, 4)), /class probabilities and must have the input's shape \[2, 3\].*int64/);
+  const i64 = { dtype: torch.int64 };
+  assert.throws(() => F.crossEntropy(torch.zeros(2, 3), torch.tensor([0, 3], i64), { weight: torch.ones(3) }), /target 3 is out of bounds.*\[0, 2\]/);
+  assert.throws(() => F.nllLoss(torch.zeros(2, 3), torch.tensor([-1, 0], i64), { weight: torch.ones(3) }), /target -1 is out of bounds/);
+  assert.equal(F.nllLoss(torch.zeros(2, 3), torch.tensor([-100, 0], i64), { weight: torch.ones(3) }).dim(), 0);
   assert.throws(() => F.crossEntropy(torch.zeros(2, 3), torch.tensor([0, 1], { dtype: torch.int64 }), { weight: torch.ones(2) }), /3 class weights/);
   assert.throws(() => F.binaryCrossEntropy(torch.zeros(2, 3), torch.zeros(3)), /target size \(\[3\]\) that is different to the input size \(\[2, 3\]\)/);
   assert.throws(() => new nn.Conv1d(3, 4, 3, { groups: 2 }), /divisible by groups/);

@@ -57,9 +57,8 @@ export function grad(outputs: Tensor | readonly Tensor[], inputs: Tensor | reado
   const leafSlot = new Map<Tensor, number[]>();
   const nodeSlot = new Map<Node, number[]>();
   ins.forEach((x, i) => {
-    const m: Map<Tensor | Node, number[]> = (x.gradFn ? nodeSlot : leafSlot) as Map<Tensor | Node, number[]>;
-    const key = x.gradFn ?? x;
-    m.set(key, [...(m.get(key) ?? []), i]);
+    if (x.gradFn) nodeSlot.set(x.gradFn, [...(nodeSlot.get(x.gradFn) ?? []), i]);
+    else leafSlot.set(x, [...(leafSlot.get(x) ?? []), i]);
   });
   const result: (Tensor | null)[] = ins.map(() => null);
   const addTo = (slots: number[] | undefined, g: Tensor) => {

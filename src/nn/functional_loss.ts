@@ -135,6 +135,15 @@ function weightedNll(op: string, logp: Tensor, target: Tensor, o: WeightedClassL
   }
   checkWeight(op, o.weight, C);
   const ignore = o.ignoreIndex ?? -100;
+  if (t.dtype === "bool") throw opError(op, "expected target of class indices with dtype int64 or int32, got bool");
+  if (t.numel() > 0 && t.device !== "meta") {
+    // Range check over the targets that are not ignored (reads them; a meta tensor has none to read).
+    const kept = t.where(t.ne(ignore), 0);
+    const [lo, hi] = [kept.min().item(), kept.max().item()];
+    if (lo < 0 || hi >= C) {
+      throw opError(op, `target ${lo < 0 ? lo : hi} is out of bounds: class indices must be in [0, ${C - 1}] (or ignoreIndex ${ignore})`);
+    }
+  }
   // One-hot rows of the targets; an ignored target's row is all zeros (so are out-of-range ones).
   const valid = t.ne(ignore).to(rows.dtype);
   const hot = t.unsqueeze(1).eq(arange(C, { device: rows.device }).unsqueeze(0)).to(rows.dtype).mul(valid.unsqueeze(1));
@@ -169,7 +178,11 @@ export function compositeCrossEntropy(input: Tensor, target: Tensor, o: Weighted
   const logp = input.logSoftmax(classDim);
   if (!target.isFloatingPoint()) return weightedNll(op, logp, target, o);
   if (fmtShape(target.shape) !== fmtShape(input.shape)) {
-    throw opError(op, `class-probability target must have the input's shape ${fmtShape(input.shape)}, got ${fmtShape(target.shape)}`);
+    throw opError(
+      op,
+      `a floating point target holds class probabilities and must have the input's shape ${fmtShape(input.shape)}, got ` +
+        `${fmtShape(target.shape)}; for class indices pass an int64 target (got ${target.dtype})`,
+    );
   }
   if (o.ignoreIndex !== undefined && o.ignoreIndex !== -100) {
     throw opError(op, "ignoreIndex is only applicable when the target contains class indices");

@@ -3,12 +3,12 @@ import { noGrad } from "../../autograd/grad_mode.js";
 import { opError } from "../../core/errors.js";
 import { stack } from "../../tensor/movement.js";
 import { tensor } from "../../tensor/create.js";
-import type { Tensor } from "../../tensor/tensor.js";
+import { Tensor } from "../../tensor/tensor.js";
 
 export type Parameters = Tensor | Iterable<Tensor>;
 
 function gradsOf(parameters: Parameters): Tensor[] {
-  const ps = parameters instanceof Object && Symbol.iterator in parameters ? [...(parameters as Iterable<Tensor>)] : [parameters as Tensor];
+  const ps = parameters instanceof Tensor ? [parameters] : [...parameters];
   return ps.map((p) => p.grad).filter((g): g is Tensor => g !== null);
 }
 
