@@ -108,6 +108,8 @@ mod_case("Conv1d_same_d2", nn.Conv1d(3, 2, 3, padding="same", dilation=2, bias=F
 mod_case("ConvTranspose2d_default", nn.ConvTranspose2d(2, 3, 3), {"x": randn(1, 2, 4, 4)})
 mod_case("ConvTranspose2d_full", nn.ConvTranspose2d(2, 4, 3, stride=2, padding=1, output_padding=1, groups=2, dilation=2), {"x": randn(2, 2, 3, 4)})
 mod_case("ConvTranspose2d_rect", nn.ConvTranspose2d(3, 2, (2, 3), stride=(2, 1), padding=(0, 1), bias=False), {"x": randn(1, 3, 3, 5)})
+# outputPadding >= stride (allowed below the dilation) takes kindling's other path.
+mod_case("ConvTranspose2d_outpad_dilation", nn.ConvTranspose2d(2, 2, 3, stride=1, dilation=2, output_padding=1), {"x": randn(1, 2, 3, 4)})
 mod_case("ConvTranspose2d_bigpad", nn.ConvTranspose2d(1, 1, 3, stride=3, padding=3, output_padding=2), {"x": randn(1, 1, 4, 4)})
 mod_case("AdaptiveAvgPool2d_2x3", nn.AdaptiveAvgPool2d((2, 3)), {"x": randn(2, 2, 5, 7)})
 mod_case("AdaptiveAvgPool2d_1", nn.AdaptiveAvgPool2d(1), {"x": randn(2, 3, 4, 5)})

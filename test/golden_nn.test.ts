@@ -84,6 +84,7 @@ const RUNS: Record<string, () => Run> = {
   ConvTranspose2d_default: () => unary(new nn.ConvTranspose2d(2, 3, 3)),
   ConvTranspose2d_full: () => unary(new nn.ConvTranspose2d(2, 4, 3, { stride: 2, padding: 1, outputPadding: 1, groups: 2, dilation: 2 })),
   ConvTranspose2d_rect: () => unary(new nn.ConvTranspose2d(3, 2, [2, 3], { stride: [2, 1], padding: [0, 1], bias: false })),
+  ConvTranspose2d_outpad_dilation: () => unary(new nn.ConvTranspose2d(2, 2, 3, { dilation: 2, outputPadding: 1 })),
   ConvTranspose2d_bigpad: () => unary(new nn.ConvTranspose2d(1, 1, 3, { stride: 3, padding: 3, outputPadding: 2 })),
   AdaptiveAvgPool2d_2x3: () => unary(new nn.AdaptiveAvgPool2d([2, 3])),
   AdaptiveAvgPool2d_1: () => unary(new nn.AdaptiveAvgPool2d(1)),

@@ -2,6 +2,7 @@
 // matrix products or gathers: composites of differentiable ops, so forward, backward and the meta device come free.
 import { fmtShape, opError } from "../core/errors.js";
 import { tensor } from "../tensor/create.js";
+import { convTranspose2dKernel } from "../tensor/conv_transpose.js";
 import { avgPool2d, conv2d } from "../tensor/nn_ops.js";
 import { pad } from "../tensor/pad.js";
 import type { Tensor } from "../tensor/tensor.js";
@@ -54,8 +55,9 @@ function spread(x: Tensor, dim: number, s: number): Tensor {
 
 /**
  * The transpose (gradient) of conv2d: (N, Cin, H, W) input, (Cin, Cout/groups, kH, kW) weight, output
- * (H - 1) stride - 2 padding + dilation (k - 1) + outputPadding + 1 per side. Computed as a stride-1 convolution of
- * the zero-spread, padded input with the flipped, group-transposed weight.
+ * (H - 1) stride - 2 padding + dilation (k - 1) + outputPadding + 1 per side. Runs on conv2d's own kernels (see
+ * tensor/conv_transpose.ts); an outputPadding not below its stride takes a stride-1 convolution of the zero-spread,
+ * padded input with the flipped, group-transposed weight.
  */
 export function convTranspose2d(x: Tensor, weight: Tensor, bias?: Tensor | null, o: ConvTranspose2dOptions = {}): Tensor {
   const op = "convTranspose2d";
@@ -79,6 +81,17 @@ export function convTranspose2d(x: Tensor, weight: Tensor, bias?: Tensor | null,
   const k = [kH, kW];
   const size = [0, 1].map((i) => (x.shape[2 + i] - 1) * stride[i] - 2 * padding[i] + dilation[i] * (k[i] - 1) + outPad[i] + 1);
   if (size.some((s) => s <= 0)) throw opError(op, `calculated output size ${size.join("x")} is too small for input ${fmtShape(x.shape)}`);
+  if (!x.isFloatingPoint()) throw opError(op, `expected a floating point tensor, got ${x.dtype}`);
+  if (bias && (bias.dim() !== 1 || bias.shape[0] !== CoutG * groups)) {
+    throw opError(op, `bias of shape ${fmtShape(bias.shape)} does not match ${CoutG * groups} output channels`);
+  }
+  if (outPad[0] < stride[0] && outPad[1] < stride[1]) {
+    const y = convTranspose2dKernel(x, weight, {
+      stride: [stride[0], stride[1]], padding: [padding[0], padding[1]], dilation: [dilation[0], dilation[1]], groups, outSize: [size[0], size[1]],
+    });
+    return bias ? y.add(bias.reshape([1, -1, 1, 1])) : y;
+  }
+  // outputPadding at or beyond the stride (allowed below the dilation): the convolution of the zero-spread input.
   const spreadX = spread(spread(x, 2, stride[0]), 3, stride[1]);
   const q = [0, 1].map((i) => dilation[i] * (k[i] - 1) - padding[i]);
   // Negative amounts crop (F.pad's constant mode takes them), which is what padding beyond dilation*(k-1) means.

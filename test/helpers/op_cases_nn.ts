@@ -35,6 +35,8 @@ export function nnCases(): OpCase[] {
   row("conv1d(stride 2, pad 1, groups 2)", [x([2, 4, 7]), x([6, 2, 3]), x([6])], (a, w, b) => F.conv1d(a, w, b, { stride: 2, padding: 1, groups: 2 }));
   row("convTranspose2d(stride 2, pad 1, outPad 1, groups 2, dil 2)", [x([1, 2, 3, 3]), x([2, 2, 3, 3]), x([4])], (a, w, b) =>
     F.convTranspose2d(a, w, b, { stride: 2, padding: 1, outputPadding: 1, groups: 2, dilation: 2 }));
+  row("convTranspose2d outputPadding >= stride (spread path)", [x([1, 2, 3, 3]), x([2, 1, 3, 3]), x([1])], (a, w, b) =>
+    F.convTranspose2d(a, w, b, { dilation: 2, outputPadding: 1 }));
   row("convTranspose2d rect kernel", [x([2, 3, 2, 3]), x([3, 2, 2, 3])], (a, w) => F.convTranspose2d(a, w, null, { stride: [2, 1], padding: [0, 1] }));
   row("adaptiveAvgPool2d([2, 3]) uneven bins", [x([2, 2, 5, 7])], (a) => F.adaptiveAvgPool2d(a, [2, 3]));
   row("adaptiveAvgPool2d(1)", [x([2, 3, 4, 5])], (a) => F.adaptiveAvgPool2d(a, 1));
