@@ -54,7 +54,7 @@ export interface BackwardOptions {
 }
 
 /** Nodes reachable from root, each after every node that feeds it a gradient. */
-function topoOrder(root: Node): Node[] {
+export function topoOrder(root: Node): Node[] {
   const order: Node[] = [];
   const seen = new Set<Node>([root]);
   const stack: [Node, number][] = [[root, 0]];

@@ -2,3 +2,4 @@ export { gradcheck, type GradcheckOptions, type GradcheckResult } from "./gradch
 export { noGrad, enableGrad, isGradEnabled, setGradEnabled } from "./grad_mode.js";
 export type { BackwardOptions } from "./engine.js";
 export { Node } from "./node.js";
+export { grad, type GradOptions } from "./grad.js";

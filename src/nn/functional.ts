@@ -6,6 +6,7 @@ import * as ops from "../tensor/nn_ops.js";
 import { pad as padOp, type PadOptions } from "../tensor/pad.js";
 import type { Tensor } from "../tensor/tensor.js";
 import type { Reduction } from "../ops/kernels.js";
+import { compositeCrossEntropy, weightedNllLoss } from "./functional_loss.js";
 
 export type { Conv2dOptions, Pool2dOptions, LossOptions, BatchNormOptions } from "../tensor/nn_ops.js";
 
@@ -79,12 +80,20 @@ export function batchNorm(
   return ops.batchNorm(x, runningMean, runningVar, o.weight ?? null, o.bias ?? null, o);
 }
 
-export function crossEntropy(input: Tensor, target: Tensor, o?: ops.LossOptions): Tensor {
+export function crossEntropy(input: Tensor, target: Tensor, o?: ClassLossOptions): Tensor {
+  // Class weights and class-probability targets take the composite path; plain class indices the fused kernel.
+  if (o?.weight || target.isFloatingPoint()) return compositeCrossEntropy(input, target, o ?? {});
   return ops.crossEntropy(input, target, o);
 }
 
-export function nllLoss(input: Tensor, target: Tensor, o?: ops.LossOptions): Tensor {
+export function nllLoss(input: Tensor, target: Tensor, o?: ClassLossOptions): Tensor {
+  if (o?.weight) return weightedNllLoss(input, target, o);
   return ops.nllLoss(input, target, o);
+}
+
+/** The fused losses' options plus class weights (one per class). */
+export interface ClassLossOptions extends ops.LossOptions {
+  weight?: Tensor | null;
 }
 
 function reduce(loss: Tensor, reduction: Reduction | undefined, op: string): Tensor {
@@ -118,3 +127,14 @@ export function l1Loss(input: Tensor, target: Tensor, o: { reduction?: Reduction
 export function flatten(x: Tensor, startDim = 0, endDim = -1): Tensor {
   return x.flatten(startDim, endDim);
 }
+
+export { leakyRelu, silu, softplus, hardswish, dropout2d } from "./functional_activation.js";
+export { layerNorm, groupNorm, normalize } from "./functional_norm.js";
+export {
+  binaryCrossEntropy, binaryCrossEntropyWithLogits, smoothL1Loss, huberLoss, klDiv, type BCEOptions, type KLDivReduction,
+} from "./functional_loss.js";
+export {
+  conv1d, convTranspose2d, adaptiveAvgPool2d, interpolate,
+  type Conv1dOptions, type ConvTranspose2dOptions, type InterpolateMode, type InterpolateOptions,
+} from "./functional_conv.js";
+export { oneHot, embedding, scaledDotProductAttention, type AttentionOptions, type EmbeddingOptions } from "./functional_attention.js";

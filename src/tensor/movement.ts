@@ -235,6 +235,8 @@ export function indexSelect(t: Tensor, dim: number, idx: Tensor): Tensor {
     record(out, "indexSelect", [t], (g) => {
       const gx = emptyTensor(from, g.dtype, g.storage.device);
       kernelsFor(g).indexAdd(g.contiguous(), ix, gx, outer, n, inner);
+      // Under createGraph the scatter-add is itself differentiable: its backward gathers with the same index.
+      if (needsGrad(g)) record(gx, "indexSelectBackward", [g], (gg) => [indexSelect(gg, d, idx)]);
       return [gx];
     });
   }

@@ -8,6 +8,7 @@ import { binaryRules, binaryScalarRules, unaryRules } from "../../src/autograd/r
 import { unaryOps } from "../../src/ops/unary.js";
 import * as O from "./compare.js";
 import { opsCases } from "./op_cases_ops.js";
+import { nnCases } from "./op_cases_nn.js";
 
 type Tensor = torch.Tensor;
 type DType = torch.DType;
@@ -670,6 +671,9 @@ cases.push(...opsCases);
 
 // ---------------------------------------------------------------------------------------------------------------
 // Inputs
+
+// ---- nn composites (issue 14): test/helpers/op_cases_nn.ts
+for (const c of nnCases()) add(c);
 
 export interface MakeOptions {
   dtype?: DType;

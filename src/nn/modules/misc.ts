@@ -30,7 +30,7 @@ export class Dropout extends Module {
     return dropout(x, { p: this.p, training: this.training });
   }
   override extraRepr(): string {
-    return `p=${this.p}, inplace=False`;
+    return `p=${pyFloat(this.p)}, inplace=False`;
   }
 }
 
