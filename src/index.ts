@@ -13,7 +13,7 @@ export { Generator, manualSeed, initialSeed, getRngState, setRngState, defaultGe
 export { noGrad, enableGrad, isGradEnabled, setGradEnabled } from "./autograd/grad_mode.js";
 export * from "./functions.js";
 export * as autograd from "./autograd/index.js";
-export * as cuda from "./backends/cuda.js";
+export * as cuda from "./cuda_api.js";
 export { backends } from "./backends_api.js";
 export type { CpuBackendInfo, NativeAddonInfo, SystemLibraries, LibraryProbe } from "./backends_api.js";
 export { device } from "./backends/public.js";

@@ -1,8 +1,114 @@
-/** torch.cuda.isAvailable(): false until kindling ships its CUDA addon. */
+// torch.cuda: whether kindling can use an NVIDIA GPU, which ones, and their memory figures. isAvailable() loads the
+// CUDA addon and the driver once (never throws, prints nothing); the other calls open the device they name.
+import { canonicalDevice, parseDevice } from "../backend/device.js";
+import { cudaDevice, openedCudaDevice, type CudaDevice } from "./cuda/device.js";
+import { fmtVersion, probe } from "./cuda/native.js";
+
+/** torch.cuda.is_available(): false without the addon, the driver or a GPU. */
 export function isAvailable(): boolean {
-  return false;
+  try {
+    return probe().available;
+  } catch {
+    return false;
+  }
 }
 
 export function deviceCount(): number {
-  return 0;
+  try {
+    return probe().deviceCount;
+  } catch {
+    return 0;
+  }
+}
+
+/** Why isAvailable() is false, in one sentence (null when it is true). */
+export function unavailableReason(): string | null {
+  try {
+    return probe().reason;
+  } catch (e) {
+    return e instanceof Error ? e.message : String(e);
+  }
+}
+
+type DeviceArg = number | string | { toString(): string } | undefined;
+
+function indexOf(device: DeviceArg): number {
+  if (device === undefined) return 0;
+  if (typeof device === "number") return device;
+  const d = parseDevice(canonicalDevice(device));
+  if (d.type !== "cuda") throw new Error(`expected a CUDA device, got '${String(device)}'`);
+  return d.index;
+}
+
+function open(device: DeviceArg): CudaDevice {
+  return cudaDevice(indexOf(device));
+}
+
+export function getDeviceName(device?: DeviceArg): string {
+  return open(device).rt.name;
+}
+
+/** [major, minor], as torch.cuda.get_device_capability. */
+export function getDeviceCapability(device?: DeviceArg): [number, number] {
+  const cc = open(device).rt.computeCapability;
+  return [cc[0], cc[1]];
+}
+
+/** Waits for every kernel queued on the device; kernel errors (illegal address, device-side asserts) throw here. */
+export function synchronize(device?: DeviceArg): void {
+  open(device).synchronize();
+}
+
+/** Bytes held by tensors on the device now (0 for a device never opened). */
+export function memoryAllocated(device?: DeviceArg): number {
+  return openedCudaDevice(indexOf(device))?.rt.allocator.memoryAllocated ?? 0;
+}
+
+export function maxMemoryAllocated(device?: DeviceArg): number {
+  return openedCudaDevice(indexOf(device))?.rt.allocator.maxMemoryAllocated ?? 0;
+}
+
+/** Bytes the device's pool holds from the driver: in use plus cached. */
+export function memoryReserved(device?: DeviceArg): number {
+  return openedCudaDevice(indexOf(device))?.rt.allocator.memoryReserved() ?? 0;
+}
+
+export function resetPeakMemoryStats(device?: DeviceArg): void {
+  openedCudaDevice(indexOf(device))?.rt.allocator.resetPeakMemoryStats();
+}
+
+/** Hands the pool's cached, unused memory back to the driver (live tensors keep theirs). */
+export function emptyCache(): void {
+  for (let i = 0; i < deviceCount(); i++) openedCudaDevice(i)?.rt.allocator.emptyCache();
+}
+
+export interface CudaStatus {
+  available: boolean;
+  reason: string | null;
+  addon: string | null;
+  driver: { path: string | null; version: string | null; tried: { path: string; error: string }[] };
+  devices: { index: number; name: string; capability: string; memoryGiB: number }[];
+}
+
+/** What `kindling doctor` prints about CUDA (opens nothing beyond the driver). */
+export function status(): CudaStatus {
+  const p = probe();
+  const devices: CudaStatus["devices"] = [];
+  if (p.available && p.addon) {
+    for (let i = 0; i < p.deviceCount; i++) {
+      try {
+        const d = p.addon.deviceInfo(i);
+        devices.push({ index: i, name: d.name, capability: `${d.major}.${d.minor}`, memoryGiB: d.totalMemory / 2 ** 30 });
+      } catch {
+        // a device the driver lists but won't describe: leave it out
+      }
+    }
+  }
+  return {
+    available: p.available,
+    reason: p.reason,
+    addon: p.addonFile,
+    driver: { path: p.driver?.path ?? null, version: p.driverVersion ? fmtVersion(p.driverVersion) : null, tried: p.driver?.tried ?? [] },
+    devices,
+  };
 }
