@@ -388,8 +388,10 @@ napi_value Init(napi_env env, napi_callback_info info) {
   if (!driverReady && driverError.empty()) {
     cu.lib = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
     if (!cu.lib) {
+      // Not remembered: the caller may try another path.
       const char* e = dlerror();
-      driverError = std::string("cannot load ") + path + ": " + (e ? e : "unknown error");
+      set(env, out, "error", str(env, std::string("cannot load ") + path + ": " + (e ? e : "unknown error")));
+      return out;
     } else {
       cu.path = path;
       cu.getProc = reinterpret_cast<PFN_cuGetProcAddress_v2>(dlsym(cu.lib, "cuGetProcAddress_v2"));

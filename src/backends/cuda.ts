@@ -3,6 +3,7 @@
 import { canonicalDevice, parseDevice } from "../backend/device.js";
 import { cudaDevice, openedCudaDevice, type CudaDevice } from "./cuda/device.js";
 import { fmtVersion, probe } from "./cuda/native.js";
+import { LIBRARIES, libraryCandidates, locateFatbin } from "./cuda/locate.js";
 
 /** torch.cuda.is_available(): false without the addon, the driver or a GPU. */
 export function isAvailable(): boolean {
@@ -111,4 +112,33 @@ export function status(): CudaStatus {
     driver: { path: p.driver?.path ?? null, version: p.driverVersion ? fmtVersion(p.driverVersion) : null, tried: p.driver?.tried ?? [] },
     devices,
   };
+}
+
+export interface CudaLibraryLine {
+  library: string;
+  /** "loaded" (by an open device), "found" (a file in the search order; loaded when a device opens) or "missing". */
+  state: "loaded" | "found" | "missing";
+  path: string | null;
+  via: string | null;
+  /** What to do when missing. */
+  hint: string | null;
+}
+
+/** cuBLASLt, cuBLAS, cuDNN and NVRTC: loaded by cuda:0 when it is open, else where the search would find them. */
+export function libraryReport(): CudaLibraryLine[] {
+  const rt = openedCudaDevice(0)?.rt;
+  return (["cublasLt", "cublas", "cudnn", "nvrtc"] as const).map((lib) => {
+    const spec = LIBRARIES[lib];
+    const loaded = rt && lib !== "nvrtc" ? rt.libraries[lib] : null;
+    if (loaded?.path) return { library: spec.title, state: "loaded" as const, path: loaded.path, via: loaded.via, hint: null };
+    const file = libraryCandidates(lib).find((c) => c.via !== "soname");
+    if (file && !loaded) return { library: spec.title, state: "found" as const, path: file.path, via: file.via, hint: null };
+    return { library: spec.title, state: "missing" as const, path: null, via: null, hint: `${spec.install}, or set ${spec.env}` };
+  });
+}
+
+/** Where the kernels would come from: the fatbin, else NVRTC at first use. */
+export function kernelReport(): string {
+  const f = locateFatbin();
+  return f.path ? `fatbin ${f.path}` : `no fatbin (looked in ${f.looked.join(", ")}): NVRTC compiles the kernels at first use`;
 }
