@@ -370,8 +370,8 @@ async function trainIn(cfg0: TrainConfig, rank: number, worldSize: number): Prom
         i++;
         continue;
       }
-      const inputs = device === "cpu" ? inputs0 : inputs0.to(device);
-      const labels = device === "cpu" ? labels0 : labels0.to(device);
+      const inputs = device === "cpu" ? inputs0 : inputs0.to(device, { nonBlocking: true });
+      const labels = device === "cpu" ? labels0 : labels0.to(device, { nonBlocking: true });
       optimizer.zeroGrad();
       const outputs = model.forward(inputs) as Tensor;
       const loss = criterion.forward(outputs, labels);
