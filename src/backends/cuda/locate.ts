@@ -298,7 +298,11 @@ export function writeCachedCubin(dir: string, key: string, cubin: Uint8Array): s
     renameSync(tmp, final);
     return final;
   } catch {
-    rmSync(tmp, { force: true });
+    try {
+      rmSync(tmp, { force: true });
+    } catch {
+      // The folder itself is unusable: there is no temporary to remove.
+    }
     return null;
   }
 }
