@@ -124,9 +124,17 @@ export interface CudaLibraryLine {
   hint: string | null;
 }
 
-/** cuBLASLt, cuBLAS, cuDNN and NVRTC: loaded by cuda:0 when it is open, else where the search would find them. */
+/** cuBLASLt, cuBLAS, cuDNN and NVRTC: what cuda:0 loaded when there is a GPU, else where the search would find them. */
 export function libraryReport(): CudaLibraryLine[] {
-  const rt = openedCudaDevice(0)?.rt;
+  // With a GPU, opening cuda:0 loads the libraries: the report then says what actually loaded.
+  let rt = openedCudaDevice(0)?.rt;
+  if (!rt && isAvailable()) {
+    try {
+      rt = cudaDevice(0).rt;
+    } catch {
+      // The device's own error surfaces when it is used; here the search results stand.
+    }
+  }
   return (["cublasLt", "cublas", "cudnn", "nvrtc"] as const).map((lib) => {
     const spec = LIBRARIES[lib];
     const loaded = rt && lib !== "nvrtc" ? rt.libraries[lib] : null;
