@@ -120,7 +120,3 @@ export function fmtVersion(v: number): string {
   return `${Math.floor(v / 1000)}.${Math.floor((v % 1000) / 10)}`;
 }
 
-/** For tests: forget the cached probe (the addon itself stays loaded). */
-export function resetProbeForTests(): void {
-  probed = null;
-}
