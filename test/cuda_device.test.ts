@@ -35,6 +35,11 @@ function fakeDriver(): string | null {
   const r = spawnSync("cc", ["-shared", "-fPIC", "-O1", "-o", out, path.join(root, "test", "fixtures", "fake_libcuda.c")], { encoding: "utf8" });
   return r.status === 0 ? out : null;
 }
+function fakeNvrtc(): string | null {
+  const out = path.join(tmp, "libnvrtc.so.13");
+  const r = spawnSync("cc", ["-shared", "-fPIC", "-O1", "-o", out, path.join(root, "test", "fixtures", "fake_libnvrtc.c")], { encoding: "utf8" });
+  return r.status === 0 ? out : null;
+}
 const noAddon = !fs.existsSync(ADDON) && "kindling_cuda.node is not built";
 const FAKE = noAddon ? null : fakeDriver();
 const noFake = noAddon || (!FAKE && "no C compiler to build the stand-in driver");
@@ -187,4 +192,35 @@ test("stand-in driver: out of memory is PyTorch's kind of message after the cach
   const [msg, kept] = r.stdout.trim().split("\n");
   assert.match(msg!, /^OutOfMemoryError: CUDA out of memory\. Tried to allocate 256\.00 KiB\. GPU 0 \(Fake GPU\) has a total capacity of 2\.00 MiB of which 0 bytes is free\. 2\.00 MiB is allocated by kindling's tensors/);
   assert.equal(Number(kept), 8);
+});
+
+test("stand-in driver and NVRTC: no usable fatbin, so the kernels are compiled once, cached atomically, then reused", { skip: noFake }, () => {
+  const nvrtc = fakeNvrtc();
+  assert.ok(nvrtc, "the stand-in NVRTC did not build");
+  const cache = path.join(tmp, "nvrtc-cache");
+  const log = path.join(tmp, "nvrtc.log");
+  const env = { KINDLING_LIBCUDA_PATH: FAKE!, FAKE_CUDA_REJECT_FATBIN: "1", KINDLING_NVRTC_PATH: nvrtc!, KINDLING_CUDA_CACHE: cache, FAKE_NVRTC_LOG: log };
+  const body = `
+    const { cudaDevice } = await import(${JSON.stringify(DEVICE)});
+    const { KernelArgs } = await import(${JSON.stringify(RUNTIME)});
+    const rt = cudaDevice(0).rt;
+    const x = torch.tensor([1, 2]).cuda(), y = torch.zeros([2], { device: "cuda" });
+    try {
+      rt.launch("k_selftest_axpb", [1, 1, 1], [2, 1, 1], 0, new KernelArgs().ptr(y.storage.ptr).ptr(x.storage.ptr).f32(1).i64(2).f64(1));
+      console.log(JSON.stringify({ module: rt.kernelModule().kind, y: Array.from(y.cpu().toTypedArray()) }));
+    } catch (e) { console.log(e.message); }
+  `;
+  const first = run(body, env);
+  assert.equal(first.code, 0, first.stderr);
+  assert.deepEqual(JSON.parse(first.stdout), { module: "nvrtc", y: [2, 3] });
+  const files = fs.readdirSync(cache);
+  assert.equal(files.length, 1, files.join(", "));
+  assert.match(files[0]!, /^[0-9a-f]{64}\.cubin$/);
+  assert.match(fs.readFileSync(path.join(cache, files[0]!), "utf8"), /^CUBIN 3 --gpu-architecture=sm_80 /);
+  const second = run(body, env);
+  assert.deepEqual(JSON.parse(second.stdout), { module: "nvrtc-cache", y: [2, 3] });
+  assert.equal(fs.readFileSync(log, "utf8"), "compile\n", "the second process used the cache");
+  // Without NVRTC and without a usable fatbin: the error says both, and how to point at NVRTC.
+  const none = run(body, { ...env, KINDLING_NVRTC_PATH: path.join(tmp, "no-nvrtc.so"), KINDLING_CUDA_CACHE: path.join(tmp, "empty-cache") });
+  assert.match(none.stdout, /^CUDA kernels unavailable: .*NVRTC \(libnvrtc\.so\.13 or libnvrtc\.so\.12\) is needed for compiling kindling's CUDA kernels when no fatbin ships.*KINDLING_NVRTC_PATH/);
 });
