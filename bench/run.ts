@@ -1,5 +1,7 @@
 // `npm run bench`: kindling's training-step and GEMM throughput, beside PyTorch's when /usr/bin/python3 has torch.
-// Every figure is the median of several timed runs after a warm-up. Options: --runs N, --only a,b, --no-torch.
+// Every figure is the median of several timed runs after a warm-up. Options: --runs N, --only a,b, --no-torch,
+// --device cuda (kindling and PyTorch on the GPU; the airbench-shaped net at batch 512; PyTorch from `python3` on
+// PATH unless --python says which), --json.
 import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import os from "node:os";
@@ -13,13 +15,20 @@ const opt = (name: string) => (args.includes(name) ? args[args.indexOf(name) + 1
 const runs = Number(opt("--runs") ?? 5);
 const only = opt("--only")?.split(",");
 const want = (k: string) => !only || only.includes(k);
+const device = opt("--device") ?? "cpu";
+const onGpu = device.startsWith("cuda");
+/** Waits for queued GPU work, so a timer measures work done, not work queued. */
+const sync = () => {
+  if (onGpu) torch.cuda.synchronize(device);
+};
 
 /** Median seconds per step of SGD-momentum training on random batches. */
 function trainSteps(net: torch.nn.Module, batch: number, steps: number, warmup = Math.max(3, Math.floor(steps / 10))): number {
   const opt = new torch.optim.SGD(net.parameters(), { lr: 0.001, momentum: 0.9 });
   const crit = new torch.nn.CrossEntropyLoss();
-  const xs = Array.from({ length: 8 }, () => torch.randn(batch, 3, 32, 32));
-  const ys = Array.from({ length: 8 }, () => torch.randint(0, 10, [batch]));
+  if (onGpu) net.to(device);
+  const xs = Array.from({ length: 8 }, () => torch.randn(batch, 3, 32, 32).to(device));
+  const ys = Array.from({ length: 8 }, () => torch.randint(0, 10, [batch]).to(device));
   const run = (n: number) => {
     for (let i = 0; i < n; i++) {
       opt.zeroGrad();
@@ -29,24 +38,28 @@ function trainSteps(net: torch.nn.Module, batch: number, steps: number, warmup =
     }
   };
   run(warmup);
+  sync();
   const times: number[] = [];
   for (let r = 0; r < runs; r++) {
     const t = performance.now();
     run(steps);
+    sync();
     times.push((performance.now() - t) / 1000 / steps);
   }
   return median(times);
 }
 
 function gemm(n: number): number {
-  const a = torch.randn(n, n);
-  const b = torch.randn(n, n);
+  const a = torch.randn(n, n).to(device);
+  const b = torch.randn(n, n).to(device);
   a.mm(b);
-  const reps = n <= 512 ? 20 : 2;
+  sync();
+  const reps = onGpu ? 50 : n <= 512 ? 20 : 2;
   const times: number[] = [];
   for (let r = 0; r < runs; r++) {
     const t = performance.now();
     for (let i = 0; i < reps; i++) a.mm(b);
+    sync();
     times.push((performance.now() - t) / 1000 / reps);
   }
   return (2 * n ** 3) / median(times) / 1e9;
@@ -58,7 +71,12 @@ const backend = torch.backends.cpu.current();
 const slow = backend === "ref";
 if (want("tutorial4")) ours.tutorial_b4_ms = trainSteps(new TutorialNet(), 4, slow ? 20 : 500) * 1e3;
 if (want("tutorial128")) ours.tutorial_b128_img_s = 128 / trainSteps(new TutorialNet(), 128, slow ? 1 : 20);
-if (want("airbench") && !slow) {
+if (want("airbench") && onGpu) {
+  // The issue's GPU target: batch 512, float32.
+  const s = trainSteps(airbenchNet(), 512, 20, 5);
+  ours.airbench_b512_img_s = 512 / s;
+  ours.airbench_gflops = (3 * airbenchFlopsPerImage() * 512) / s / 1e9;
+} else if (want("airbench") && !slow) {
   // Big activations make the first steps pay for fresh memory; time the steady state.
   const s = trainSteps(airbenchNet(), 128, 3, 6);
   ours.airbench_b128_img_s = 128 / s;
@@ -72,10 +90,12 @@ if (want("gemm")) {
 
 let theirs: Record<string, number> | null = null;
 const script = fileURLToPath(new URL("../../bench/torch_bench.py", import.meta.url));
-if (!args.includes("--no-torch") && existsSync("/usr/bin/python3") && existsSync(script)) {
+// PyTorch for the CPU comparison is the one /usr/bin/python3 has; on a GPU machine it is the CUDA build on PATH.
+const python = opt("--python") ?? (onGpu ? "python3" : "/usr/bin/python3");
+if (!args.includes("--no-torch") && (onGpu || existsSync(python)) && existsSync(script)) {
   try {
     const env = { ...process.env, OMP_NUM_THREADS: String(os.availableParallelism()) };
-    const out = execFileSync("/usr/bin/python3", [script, "--runs", String(runs), ...(only ? ["--only", only.join(",")] : [])], {
+    const out = execFileSync(python, [script, "--runs", String(runs), "--device", device, ...(only ? ["--only", only.join(",")] : [])], {
       env,
       encoding: "utf8",
       stdio: ["ignore", "pipe", "pipe"],
@@ -90,15 +110,17 @@ const rows: [string, string, boolean][] = [
   ["tutorial_b4_ms", "tutorial net train step, batch 4 (ms/step)", false],
   ["tutorial_b128_img_s", "tutorial net training, batch 128 (images/s)", true],
   ["airbench_b128_img_s", "airbench-shaped net training, batch 128 (images/s)", true],
+  ["airbench_b512_img_s", "airbench-shaped net training, batch 512 (images/s)", true],
   ["airbench_gflops", "airbench-shaped net training (GFLOP/s achieved)", true],
   ["gemm512_gflops", "GEMM 512^3 (GFLOP/s)", true],
   ["gemm2048_gflops", "GEMM 2048^3 (GFLOP/s)", true],
 ];
-console.log(`kindling bench: backend=${backend}, ${os.availableParallelism()} cores, median of ${runs} runs`);
+const where = onGpu ? `${device} (${torch.cuda.getDeviceName(device)})` : `backend=${backend}, ${os.availableParallelism()} cores`;
+console.log(`kindling bench: ${where}, median of ${runs} runs`);
 for (const [k, label, higherBetter] of rows) {
   if (ours[k] === undefined) continue;
   const t = theirs?.[k];
   const ratio = t === undefined ? "" : `  PyTorch ${t.toFixed(2)}  → ${(higherBetter ? ours[k] / t : t / ours[k]).toFixed(2)}x`;
   console.log(`${label.padEnd(52)} ${ours[k].toFixed(2).padStart(10)}${ratio}`);
 }
-if (args.includes("--json")) console.log(JSON.stringify({ backend, kindling: ours, pytorch: theirs }));
+if (args.includes("--json")) console.log(JSON.stringify({ backend, device, kindling: ours, pytorch: theirs }));

@@ -1,6 +1,8 @@
 """The same workloads as bench/run.ts, in PyTorch, for side-by-side ratios. Prints one JSON object.
 
-Run: OMP_NUM_THREADS=<cores> /usr/bin/python3 bench/torch_bench.py [--runs N]
+Run: OMP_NUM_THREADS=<cores> /usr/bin/python3 bench/torch_bench.py [--runs N] [--device cuda]
+With --device cuda (PyTorch's CUDA build, eager): the nets and data live on the GPU, timers wait for it
+(torch.cuda.synchronize), TF32 stays off for matmuls as PyTorch's default, and the airbench-shaped net runs at batch 512.
 """
 import json, statistics, sys, time
 import torch
@@ -9,6 +11,13 @@ import torch.nn.functional as F
 
 runs = int(sys.argv[sys.argv.index("--runs") + 1]) if "--runs" in sys.argv else 5
 only = sys.argv[sys.argv.index("--only") + 1].split(",") if "--only" in sys.argv else None
+device = sys.argv[sys.argv.index("--device") + 1] if "--device" in sys.argv else "cpu"
+on_gpu = device.startswith("cuda")
+
+
+def sync():
+    if on_gpu:
+        torch.cuda.synchronize()
 torch.manual_seed(0)
 
 
@@ -43,10 +52,11 @@ def airbench():
 
 
 def train_steps(net, batch, steps, lr=0.001):
+    net = net.to(device)
     opt = torch.optim.SGD(net.parameters(), lr=lr, momentum=0.9)
     crit = nn.CrossEntropyLoss()
-    xs = torch.randn(8, batch, 3, 32, 32)
-    ys = torch.randint(0, 10, (8, batch))
+    xs = torch.randn(8, batch, 3, 32, 32).to(device)
+    ys = torch.randint(0, 10, (8, batch)).to(device)
     def run(n):
         for i in range(n):
             opt.zero_grad()
@@ -54,31 +64,39 @@ def train_steps(net, batch, steps, lr=0.001):
             loss.backward()
             opt.step()
     run(max(3, steps // 10))
+    sync()
     times = []
     for _ in range(runs):
         t = time.perf_counter()
         run(steps)
+        sync()
         times.append((time.perf_counter() - t) / steps)
     return statistics.median(times)
 
 
-out = {"threads": torch.get_num_threads(), "version": torch.__version__}
+out = {"threads": torch.get_num_threads(), "version": torch.__version__, "device": device}
+if on_gpu:
+    out["gpu"] = torch.cuda.get_device_name(0)
 if not only or "tutorial4" in only:
     out["tutorial_b4_ms"] = train_steps(Net(), 4, 500) * 1e3
 if not only or "tutorial128" in only:
     out["tutorial_b128_img_s"] = 128 / train_steps(Net(), 128, 20)
-if not only or "airbench" in only:
+if (not only or "airbench" in only) and on_gpu:
+    out["airbench_b512_img_s"] = 512 / train_steps(airbench(), 512, 20)
+elif not only or "airbench" in only:
     out["airbench_b128_img_s"] = 128 / train_steps(airbench(), 128, 2)
 if not only or "gemm" in only:
     for n in (512, 2048):
-        a, b = torch.randn(n, n), torch.randn(n, n)
+        a, b = torch.randn(n, n).to(device), torch.randn(n, n).to(device)
         torch.mm(a, b)
-        reps = 20 if n == 512 else 2
+        sync()
+        reps = 50 if on_gpu else 20 if n == 512 else 2
         times = []
         for _ in range(runs):
             t = time.perf_counter()
             for _ in range(reps):
                 torch.mm(a, b)
+            sync()
             times.append((time.perf_counter() - t) / reps)
         out[f"gemm{n}_gflops"] = 2 * n ** 3 / statistics.median(times) / 1e9
 print(json.dumps(out))

@@ -3,14 +3,14 @@
 // packages are packed by running this on those platforms.
 //   --out DIR       where the tarballs go (default ./pack)
 //   --no-build      pack what is built now (dist/, build/Release) without running any build or npm script
-//   --cuda-src DIR  CUDA sources to compile into the platform package's fatbin with nvcc (default native/cuda)
+//   --cuda-src DIR  the CUDA kernel sources the fatbin is built from (default native/cuda/kernels)
 // Fails when a tarball is over its size budget (main 3 MB, platform 5 MB without the fatbin) or when kindling's
 // optionalDependencies do not list exactly the platforms of scripts/platform.mjs at kindling's own version.
 import { spawnSync } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
-import { delimiter, dirname, join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { ADDON_FILE, MPI_ADDON_FILE, PLATFORMS, currentPlatformId, packageName } from "./platform.mjs";
+import { ADDON_FILE, CUDA_ADDON_FILE, MPI_ADDON_FILE, PLATFORMS, currentPlatformId, packageName } from "./platform.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const argv = process.argv.slice(2);
@@ -20,7 +20,7 @@ const opt = (name, fallback) => {
 };
 const out = resolve(opt("--out", join(root, "pack")));
 const build = !argv.includes("--no-build");
-const cudaSrc = resolve(opt("--cuda-src", join(root, "native", "cuda")));
+const cudaSrc = resolve(opt("--cuda-src", join(root, "native", "cuda", "kernels")));
 const MB = 1024 * 1024;
 const LIMITS = { main: 3 * MB, platform: 5 * MB };
 
@@ -81,26 +81,25 @@ if (!existsSync(mpiAddon)) fail(`${mpiAddon} is missing: build it with \`npm run
 copyFileSync(mpiAddon, join(stage, MPI_ADDON_FILE));
 files.push(MPI_ADDON_FILE);
 
-// The CUDA fatbin slot: compiled when there are CUDA sources and nvcc. kindling has no CUDA backend yet, so today
-// this finds no sources and the package says `"cuda": null`.
+// The CUDA addon needs no CUDA to build or load (it dlopens the driver at run time), so it ships too, with the
+// kernels' fatbin that scripts/build-native.mjs compiled with nvcc (build/cuda). Without nvcc there is no fatbin and
+// kindling compiles the same sources (native/cuda/kernels, in the main package) with NVRTC at first use on a GPU.
+const cudaAddon = join(root, "build", "Release", CUDA_ADDON_FILE);
+if (!existsSync(cudaAddon)) fail(`${cudaAddon} is missing: build it with \`npm run build\``);
+copyFileSync(cudaAddon, join(stage, CUDA_ADDON_FILE));
+files.push(CUDA_ADDON_FILE);
 let cuda = null;
+const builtFatbin = join(root, "build", "cuda", "kindling.fatbin");
 const cuFiles = existsSync(cudaSrc) ? readdirSync(cudaSrc).filter((f) => f.endsWith(".cu")) : [];
-if (cuFiles.length) {
-  const nvcc = (process.env.PATH ?? "").split(delimiter).map((d) => join(d, "nvcc")).find((p) => existsSync(p));
-  if (!nvcc) {
-    console.log(`pack:all: ${cuFiles.length} CUDA sources in ${cudaSrc} but no nvcc on PATH: the platform package has no fatbin`);
-  } else {
-    const archs = (process.env.KINDLING_CUDA_ARCHS ?? "80,86,89,90").split(",").map((a) => a.trim());
-    mkdirSync(join(stage, "cuda"), { recursive: true });
-    const fatbin = join("cuda", "kindling.fatbin");
-    const gencode = archs.flatMap((a) => ["-gencode", `arch=compute_${a},code=sm_${a}`]);
-    // PTX for the newest architecture too, so that later GPUs can JIT it.
-    gencode.push("-gencode", `arch=compute_${archs.at(-1)},code=compute_${archs.at(-1)}`);
-    const r = spawnSync(nvcc, ["-fatbin", "-O3", ...gencode, "-o", join(stage, fatbin), ...cuFiles.map((f) => join(cudaSrc, f))], { stdio: "inherit" });
-    if (r.status !== 0) fail("nvcc failed");
-    cuda = { fatbin, archs: archs.map((a) => `sm_${a}`) };
-    files.push("cuda/");
-  }
+if (cuFiles.length && !existsSync(builtFatbin)) {
+  console.log(`pack:all: ${cuFiles.length} CUDA sources in ${cudaSrc} but no ${builtFatbin} (no nvcc when it was built): the platform package has no fatbin`);
+} else if (existsSync(builtFatbin)) {
+  mkdirSync(join(stage, "cuda"), { recursive: true });
+  const fatbin = join("cuda", "kindling.fatbin");
+  copyFileSync(builtFatbin, join(stage, fatbin));
+  const archs = (process.env.KINDLING_CUDA_ARCHS ?? "80,86,89,90").split(",").map((a) => `sm_${a.trim()}`);
+  cuda = { fatbin, archs, addon: CUDA_ADDON_FILE };
+  files.push("cuda/");
 }
 
 const manifest = {
@@ -116,7 +115,7 @@ const manifest = {
   files,
   engines: own.engines,
   // Read by kindling's loader and `kindling doctor`: one addon carries every ISA variant (picked at load time).
-  kindling: { addon: ADDON_FILE, mpiAddon: MPI_ADDON_FILE, isa: ["avx512", "avx2", "scalar"], cuda },
+  kindling: { addon: ADDON_FILE, mpiAddon: MPI_ADDON_FILE, cudaAddon: CUDA_ADDON_FILE, isa: ["avx512", "avx2", "scalar"], cuda },
 };
 writeFileSync(join(stage, "package.json"), JSON.stringify(manifest, null, 2) + "\n");
 writeFileSync(
@@ -132,6 +131,6 @@ rmSync(join(out, ".stage"), { recursive: true, force: true });
 const kib = (n) => `${(n / 1024).toFixed(0)} KiB`;
 console.log(`pack:all: ${out}`);
 console.log(`  ${main.filename}  ${kib(main.size)} packed, ${kib(main.unpackedSize)} unpacked, ${main.entryCount} files`);
-console.log(`  ${plat.filename}  ${kib(plat.size)} packed, ${kib(plat.unpackedSize)} unpacked, ${plat.entryCount} files${cuda ? " (with the CUDA fatbin)" : " (no CUDA fatbin: kindling has no CUDA kernels yet)"}`);
+console.log(`  ${plat.filename}  ${kib(plat.size)} packed, ${kib(plat.unpackedSize)} unpacked, ${plat.entryCount} files${cuda ? " (with the CUDA fatbin)" : " (no CUDA fatbin: built without nvcc)"}`);
 if (main.size > LIMITS.main) fail(`${main.filename} is ${kib(main.size)}, over the ${kib(LIMITS.main)} budget`);
 if (!cuda && plat.size > LIMITS.platform) fail(`${plat.filename} is ${kib(plat.size)}, over the ${kib(LIMITS.platform)} budget`);

@@ -14,6 +14,8 @@ export const SCOPE = "@kindling";
 export const ADDON_FILE = "kindling_cpu.node";
 /** The MPI backend's addon (dlopens libmpi at run time), shipped beside the CPU addon. */
 export const MPI_ADDON_FILE = "kindling_mpi.node";
+/** The CUDA backend's addon (dlopens the CUDA driver at run time), shipped beside the CPU addon. */
+export const CUDA_ADDON_FILE = "kindling_cuda.node";
 
 /** "gnu" or "musl": glibc builds do not load on musl and the other way round. */
 export function linuxLibc() {

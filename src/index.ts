@@ -15,7 +15,7 @@ export * from "./functions.js";
 import "./tensor/extra_methods.js";
 export * from "./functions_extra.js";
 export * as autograd from "./autograd/index.js";
-export * as cuda from "./backends/cuda.js";
+export * as cuda from "./cuda_api.js";
 export { backends } from "./backends_api.js";
 export type { CpuBackendInfo, NativeAddonInfo, SystemLibraries, LibraryProbe } from "./backends_api.js";
 export { device } from "./backends/public.js";

@@ -1,6 +1,7 @@
 import { canonicalDevice, parseDevice, type MemoryStats } from "../backend/device.js";
 import { cpuBackendName, cpuBackendNames, useCpuBackend } from "./host/cpu_device.js";
 import { getDevice } from "./registry.js";
+import { cudaFlags } from "./cuda/flags.js";
 
 /** torch.device("cuda:0"): a value that prints as the device string and compares by it. */
 export class Device {
@@ -40,3 +41,15 @@ export function memoryStats(device: string | { toString(): string } = "cpu"): Me
 export function synchronize(device: string | { toString(): string } = "cpu"): void {
   getDevice(device).synchronize();
 }
+
+/** torch.backends.cuda: matmul.allowTf32 (false by default, as in PyTorch) switches float32 cuBLAS matmuls to TF32. */
+export const cuda = {
+  matmul: {
+    get allowTf32(): boolean {
+      return cudaFlags.matmulAllowTf32;
+    },
+    set allowTf32(v: boolean) {
+      cudaFlags.matmulAllowTf32 = !!v;
+    },
+  },
+};

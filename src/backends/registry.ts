@@ -3,17 +3,13 @@
 // every storage it allocates, so the per-op path never comes back here.
 import { canonicalDevice, parseDevice, type DeviceBackend, type DeviceFactory } from "../backend/device.js";
 import { cpuDevice } from "./host/cpu_device.js";
+import { cudaDevice } from "./cuda/device.js";
 import { metaDevice } from "./meta/index.js";
 
 const factories = new Map<string, DeviceFactory>([
   ["cpu", cpuDevice],
   ["meta", metaDevice],
-  ["cuda", () => {
-    throw new Error(
-      "this kindling build has no CUDA backend (torch.cuda.isAvailable() is false). Use \"cpu\", or pick the device " +
-        'with torch.cuda.isAvailable() ? "cuda:0" : "cpu".',
-    );
-  }],
+  ["cuda", cudaDevice],
 ]);
 const devices = new Map<string, DeviceBackend>();
 

@@ -26,10 +26,12 @@ export class Out {
 
 /** The canonical device string for --device, refused up front (before any data is loaded) when it can't be used. */
 export function checkDevice(device: string): string {
+  // auto: the GPU when there is one, as the tutorial's `torch.cuda.isAvailable() ? "cuda:0" : "cpu"`.
+  if (device === "auto") return cuda.isAvailable() ? "cuda:0" : "cpu";
   const d = device === "cuda" ? "cuda:0" : device;
   if (d.startsWith("cuda:")) {
     if (!cuda.isAvailable()) {
-      throw new ExitError(`--device ${device}: CUDA is not available (this kindling build has no CUDA backend yet); use --device cpu`, EXIT.device);
+      throw new ExitError(`--device ${device}: CUDA is not available (${cuda.unavailableReason()}); use --device cpu or --device auto`, EXIT.device);
     }
     const n = cuda.deviceCount();
     if (Number(d.slice(5)) >= n) throw new ExitError(`--device ${device}: there ${n === 1 ? "is 1 CUDA device" : `are ${n} CUDA devices`} (cuda:0…cuda:${n - 1})`, EXIT.device);

@@ -16,7 +16,15 @@ export interface DoctorReport {
   platform: string;
   cpu: CpuBackendInfo;
   /** torch.cuda as kindling sees it, and why it is unavailable. */
-  cuda: { available: boolean; devices: number; reason: string | null };
+  cuda: {
+    available: boolean;
+    devices: number;
+    reason: string | null;
+    /** The CUDA backend's own view: addon, driver, GPUs, where the kernels and libraries come from. */
+    status: cuda.CudaStatus;
+    kernels: string;
+    libraries: cuda.CudaLibraryLine[];
+  };
   libraries: SystemLibraries;
 }
 
@@ -36,11 +44,25 @@ function libLine(p: LibraryProbe): string {
 }
 
 function cudaReport(libs: SystemLibraries): DoctorReport["cuda"] {
-  if (cuda.isAvailable()) return { available: true, devices: cuda.deviceCount(), reason: null };
-  const why = ["torch.cuda.isAvailable() is false"];
+  const extra = { status: cuda.status(), kernels: cuda.kernelReport(), libraries: cuda.libraryReport() };
+  if (cuda.isAvailable()) return { available: true, devices: cuda.deviceCount(), reason: null, ...extra };
+  const why = [`torch.cuda.isAvailable() is false: ${cuda.unavailableReason()}`];
   if (!libs.cuda.path) why.push(`${libs.cuda.files.join(", ")} not found`);
   if (process.platform === "linux" && !libs.nvidiaDriver) why.push("no NVIDIA kernel driver loaded");
-  return { available: false, devices: 0, reason: why.join("; ") };
+  return { available: false, devices: 0, reason: why.join("; "), ...extra };
+}
+
+function cudaLines(c: DoctorReport["cuda"]): string[] {
+  const s = c.status;
+  const lines = [`  addon         ${s.addon ?? "not loaded"}`];
+  if (s.driver.path) lines.push(`  driver        ${s.driver.path} (CUDA ${s.driver.version})`);
+  for (const d of s.devices) lines.push(`  cuda:${d.index}        ${d.name}, compute capability ${d.capability}, ${d.memoryGiB.toFixed(1)} GiB`);
+  lines.push(`  kernels       ${c.kernels}`);
+  for (const l of c.libraries) {
+    const where = l.path ? `${l.path}${l.via ? ` (via ${l.via})` : ""}` : "";
+    lines.push(`  ${l.library.padEnd(13)} ${l.state === "missing" ? `not found: ${l.hint}` : `${l.state}: ${where}`}`);
+  }
+  return lines;
 }
 
 export function doctorReport(): DoctorReport {
@@ -76,7 +98,7 @@ export function formatDoctor(r: DoctorReport): string {
   }
   lines.push("");
   lines.push(r.cuda.available ? `CUDA: ${r.cuda.devices} device(s)` : `CUDA: not available (${r.cuda.reason})`);
-  lines.push(`  CUDA fatbin   ${cpu.addon?.cudaFatbin ?? (cpu.addon?.source === "prebuilt" ? `none in ${cpu.addon.package} (built without CUDA kernels)` : "none (only prebuilt platform packages carry one)")}`);
+  lines.push(...cudaLines(r.cuda));
   lines.push(`  NVIDIA driver ${r.libraries.nvidiaDriver ?? (process.platform === "linux" ? "not loaded (no /proc/driver/nvidia/version)" : "n/a")}`);
   lines.push("");
   lines.push("Libraries (searched for, not loaded):");

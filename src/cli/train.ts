@@ -36,7 +36,7 @@ export const TRAIN_SPECS: Specs = {
   momentum: { kind: "number", min: 0, help: "SGD momentum", default: 0.9 },
   workers: { kind: "int", min: 0, help: "DataLoader worker threads", default: 2 },
   seed: { kind: "int", min: 0, help: "random seed (weights init and shuffling)", default: "random, recorded in the checkpoint" },
-  device: { kind: "string", help: "cpu, cuda or cuda:N", default: "cpu", choices: ["cpu", "cuda", "cuda:N"] },
+  device: { kind: "string", help: "cpu, cuda, cuda:N, or auto (cuda when available)", default: "cpu", choices: ["cpu", "cuda", "cuda:N", "auto"] },
   out: { kind: "string", metavar: "DIR", help: "output directory (refused when it holds another run: see --resume, --force)", default: "runs/<timestamp> (the checkpoint's directory with --resume)" },
   force: { kind: "bool", help: "let --out replace the run already there (its files are removed first)" },
   resume: { kind: "string", metavar: "PATH", help: "continue from a checkpoint (file, or a run directory holding checkpoint.safetensors)" },
@@ -370,8 +370,8 @@ async function trainIn(cfg0: TrainConfig, rank: number, worldSize: number): Prom
         i++;
         continue;
       }
-      const inputs = device === "cpu" ? inputs0 : inputs0.to(device);
-      const labels = device === "cpu" ? labels0 : labels0.to(device);
+      const inputs = device === "cpu" ? inputs0 : inputs0.to(device, { nonBlocking: true });
+      const labels = device === "cpu" ? labels0 : labels0.to(device, { nonBlocking: true });
       optimizer.zeroGrad();
       const outputs = model.forward(inputs) as Tensor;
       const loss = criterion.forward(outputs, labels);

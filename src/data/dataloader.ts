@@ -71,7 +71,9 @@ export class DataLoader<B = any> implements Iterable<B>, AsyncIterable<B> {
     }
     this.prefetchFactor = opts.prefetchFactor ?? 2;
     if (this.prefetchFactor < 1) throw new Error("prefetchFactor must be at least 1");
-    this.pinMemory = opts.pinMemory ?? false; // CPU tensors only for now: accepted and a no-op
+    // Accepted for PyTorch code; nothing to do: every copy to a CUDA device is staged through the device's own
+    // pinned buffers and queued without waiting (see CudaDevice.upload), which is what pinned batches buy in PyTorch.
+    this.pinMemory = opts.pinMemory ?? false;
     this.timeout = opts.timeout ?? 0;
     this.generator = opts.generator;
     this.dropLast = opts.dropLast ?? false;

@@ -223,9 +223,14 @@ export class Tensor {
   contiguous(): Tensor {
     return this.isContiguous() ? this : conv.clone(this);
   }
-  /** `.to("cpu")`, `.to("cuda:0")`, `.to(torch.float64)`, or `.to(device, dtype)`. */
-  to(target: string | DType | { toString(): string }, dtype?: DType): Tensor {
-    return conv.to(this, String(target), dtype);
+  /**
+   * `.to("cpu")`, `.to("cuda:0")`, `.to(torch.float64)`, `.to(device, dtype)`, or `.to(device, { nonBlocking: true })`.
+   * nonBlocking is accepted for PyTorch code: a copy to a GPU never waits for the GPU anyway (it is staged through
+   * pinned memory and queued), and a copy back to the host always waits, so its values are there when it returns.
+   */
+  to(target: string | DType | { toString(): string }, dtype?: DType | ToOptions, options?: ToOptions): Tensor {
+    const dt = typeof dtype === "string" ? dtype : (dtype?.dtype ?? options?.dtype);
+    return conv.to(this, String(target), dt);
   }
   cpu(): Tensor {
     return this.to("cpu");
@@ -595,3 +600,8 @@ export class Tensor {
   }
 }
 
+/** The options of Tensor.to (PyTorch's keyword arguments). */
+export interface ToOptions {
+  dtype?: DType;
+  nonBlocking?: boolean;
+}

@@ -37,6 +37,8 @@ export function testDevices(o: { values?: boolean } = {}): TestDevice[] {
  * check what it reads only when `d.hasData`.
  */
 export function forEachDevice(name: string, body: (d: TestDevice) => void | Promise<void>, o: { values?: boolean } = {}): void {
+  // Without a GPU the cuda run is reported as skipped, with the reason, rather than silently absent.
+  if (!torch.cuda.isAvailable()) test(`${name} [cuda:0]`, { skip: `no CUDA: ${torch.cuda.unavailableReason()}` }, () => {});
   for (const d of available()) {
     if (o.values && !d.hasData) continue;
     test(`${name} [${d.label}]`, async () => {

@@ -20,6 +20,7 @@ export class KernelArgs {
   private at = 0;
   private readonly offs: number[] = [];
 
+  /** May replace buf and view (growth): callers take the offset first, then write through the new view. */
   private slot(size: number, align: number): number {
     const off = Math.ceil(this.at / align) * align;
     if (off + size > this.buf.byteLength) {
@@ -33,28 +34,34 @@ export class KernelArgs {
     return off;
   }
   ptr(p: DevicePtr): this {
-    this.view.setBigUint64(this.slot(8, 8), p, true);
+    const off = this.slot(8, 8);
+    this.view.setBigUint64(off, p, true);
     return this;
   }
   i32(n: number): this {
-    this.view.setInt32(this.slot(4, 4), n, true);
+    const off = this.slot(4, 4);
+    this.view.setInt32(off, n, true);
     return this;
   }
   i64(n: number | bigint): this {
-    this.view.setBigInt64(this.slot(8, 8), BigInt(n), true);
+    const off = this.slot(8, 8);
+    this.view.setBigInt64(off, BigInt(n), true);
     return this;
   }
   f32(x: number): this {
-    this.view.setFloat32(this.slot(4, 4), x, true);
+    const off = this.slot(4, 4);
+    this.view.setFloat32(off, x, true);
     return this;
   }
   f64(x: number): this {
-    this.view.setFloat64(this.slot(8, 8), x, true);
+    const off = this.slot(8, 8);
+    this.view.setFloat64(off, x, true);
     return this;
   }
   /** A struct passed by value (e.g. shape and strides of a strided view); `align` is the struct's alignment. */
   raw(bytes: Uint8Array, align: number): this {
-    new Uint8Array(this.buf, this.slot(bytes.byteLength, align), bytes.byteLength).set(bytes);
+    const off = this.slot(bytes.byteLength, align);
+    new Uint8Array(this.buf, off, bytes.byteLength).set(bytes);
     return this;
   }
   get bytes(): Uint8Array {

@@ -1,0 +1,174 @@
+// Device memory bookkeeping over the stream-ordered pool (cuMemAllocAsync with the release threshold raised, in the
+// addon): what torch.cuda.memoryAllocated/maxMemoryAllocated/resetPeakMemoryStats/emptyCache report and do, freeing
+// through release() or, for memory nobody released, a FinalizationRegistry backstop. Device memory is invisible to
+// V8's heap (the addon reports it as external memory so V8 collects sooner); when the pool is out of memory anyway,
+// the allocator empties the cache, runs a full collection, frees every storage the collection proved dead, retries
+// once, and only then throws PyTorch's kind of message. It talks to the GPU only through PoolBackend, so all of this
+// is tested with a fake pool (test/cuda_allocator.test).
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
+
+export interface PoolBackend {
+  /** 0n when out of memory. */
+  alloc(bytes: number): bigint;
+  free(ptr: bigint, bytes: number): void;
+  /** Hands cached, unused memory back to the driver. */
+  trim(): void;
+  memInfo(): { free: number; total: number; reserved: number; used: number };
+}
+
+/** One allocation; the storage holds it, the registry and the sweep list point at it. */
+export interface Block {
+  readonly ptr: bigint;
+  readonly bytes: number;
+  freed: boolean;
+  /** The storage that owns the block, weakly (for the out-of-memory sweep). */
+  owner: WeakRef<object> | null;
+}
+
+/** PyTorch's rounding: requests are whole 512-byte units. */
+export const ROUND = 512;
+export const roundUp = (bytes: number): number => Math.ceil(bytes / ROUND) * ROUND;
+
+export class OutOfMemoryError extends Error {
+  override name = "OutOfMemoryError";
+}
+
+let gcFn: (() => void) | null | undefined;
+/** A full, synchronous collection: global.gc when exposed, else V8's gc through --expose-gc set at run time. */
+export function collectGarbage(): void {
+  if (gcFn === undefined) {
+    const g = (globalThis as { gc?: () => void }).gc;
+    if (typeof g === "function") gcFn = g;
+    else {
+      try {
+        setFlagsFromString("--expose-gc");
+        gcFn = runInNewContext("gc") as () => void;
+      } catch {
+        gcFn = null;
+      }
+    }
+  }
+  gcFn?.();
+}
+
+export const fmtBytes = (n: number): string => {
+  const units = ["bytes", "KiB", "MiB", "GiB", "TiB"];
+  let u = 0;
+  let v = n;
+  while (v >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  return u === 0 ? `${n} bytes` : `${v.toFixed(2)} ${units[u]}`;
+};
+
+export function oomMessage(device: string, requested: number, inUse: number, reserved: number, free: number, total: number): string {
+  const cached = Math.max(0, reserved - inUse);
+  return (
+    `CUDA out of memory. Tried to allocate ${fmtBytes(requested)}. ${device} has a total capacity of ${fmtBytes(total)} ` +
+    `of which ${fmtBytes(free)} is free. ${fmtBytes(inUse)} is allocated by kindling's tensors and ${fmtBytes(cached)} ` +
+    "is cached by its allocator but unused (the cache was emptied and dead tensors were collected before this error). " +
+    "Release tensors you no longer need, or use a smaller batch."
+  );
+}
+
+export class CudaAllocator {
+  private inUse = 0;
+  private peak = 0;
+  private total = 0;
+  /** Blocks with an owner, for the out-of-memory sweep. */
+  private readonly live = new Set<Block>();
+  private readonly registry = new FinalizationRegistry<Block>((b) => this.free(b));
+
+  constructor(
+    private readonly pool: PoolBackend,
+    private readonly deviceName: string,
+    private readonly collect: () => void = collectGarbage,
+  ) {}
+
+  /** Kernels' scratch memory, by address: freed only by freePtr(). */
+  private readonly scratch = new Map<bigint, Block>();
+
+  /**
+   * A block of at least `bytes` owned by `owner` (freed when owner is collected, if nobody released it first), or,
+   * with no owner, scratch memory that the caller frees with freePtr().
+   */
+  allocate(bytes: number, owner: object | null): Block {
+    const size = roundUp(Math.max(bytes, 1));
+    let ptr = this.pool.alloc(size);
+    if (ptr === 0n) {
+      this.pool.trim();
+      this.collect();
+      this.sweep();
+      this.pool.trim();
+      ptr = this.pool.alloc(size);
+      if (ptr === 0n) {
+        const m = this.pool.memInfo();
+        throw new OutOfMemoryError(oomMessage(this.deviceName, size, this.inUse, m.reserved, m.free, m.total));
+      }
+    }
+    const block: Block = { ptr, bytes: size, freed: false, owner: owner ? new WeakRef(owner) : null };
+    if (owner) {
+      this.live.add(block);
+      this.registry.register(owner, block, block);
+    } else {
+      this.scratch.set(ptr, block);
+    }
+    this.inUse += size;
+    this.total += size;
+    if (this.inUse > this.peak) this.peak = this.inUse;
+    return block;
+  }
+
+  /** Back to the pool (stream-ordered: work queued before still sees the memory). Idempotent. */
+  free(block: Block): void {
+    if (block.freed) return;
+    block.freed = true;
+    this.live.delete(block);
+    this.registry.unregister(block);
+    block.owner = null;
+    this.inUse -= block.bytes;
+    this.pool.free(block.ptr, block.bytes);
+  }
+
+  freePtr(ptr: bigint): void {
+    const b = this.scratch.get(ptr);
+    if (!b) throw new Error(`free(): 0x${ptr.toString(16)} is not scratch memory from this device's alloc()`);
+    this.scratch.delete(ptr);
+    this.free(b);
+  }
+
+  /** Frees blocks whose owner a collection has already proved dead (their registry callbacks may not have run yet). */
+  sweep(): number {
+    let n = 0;
+    for (const b of [...this.live]) {
+      if (b.owner && b.owner.deref() === undefined) {
+        this.free(b);
+        n++;
+      }
+    }
+    return n;
+  }
+
+  get memoryAllocated(): number {
+    return this.inUse;
+  }
+  get maxMemoryAllocated(): number {
+    return this.peak;
+  }
+  /** Bytes handed out since the device was opened. */
+  get totalAllocated(): number {
+    return this.total;
+  }
+  resetPeakMemoryStats(): void {
+    this.peak = this.inUse;
+  }
+  /** torch.cuda.empty_cache: cached memory goes back to the driver; live tensors keep theirs. */
+  emptyCache(): void {
+    this.pool.trim();
+  }
+  memoryReserved(): number {
+    return this.pool.memInfo().reserved;
+  }
+}
