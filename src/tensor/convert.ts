@@ -23,10 +23,12 @@ function dense(what: string, t: Tensor): Tensor {
   return t.isContiguous() ? t : copyAs(t, t.dtype);
 }
 
-export function item(t: Tensor): number {
+/** The one value of t: a boolean for a bool tensor, as PyTorch's item() gives a Python bool. */
+export function item(t: Tensor): number | boolean {
   const dev = t.storage.device;
   if (!dev.hasData) throw noData("item", t);
-  return (dev.hostView ? dev.hostView(t.storage, t.offset, 1) : dev.download(t.storage, t.offset, 1))[0]!;
+  const v = (dev.hostView ? dev.hostView(t.storage, t.offset, 1) : dev.download(t.storage, t.offset, 1))[0]!;
+  return t.dtype === "bool" ? v !== 0 : v;
 }
 
 /** A fresh array the caller owns. */
