@@ -235,8 +235,14 @@ export class Tensor {
     return this.isContiguous() ? this : conv.clone(this);
   }
   /** `.to("cpu")`, `.to("cuda:0")`, `.to(torch.float64)`, or `.to(device, dtype)`. */
-  to(target: string | DType | { toString(): string }, dtype?: DType): Tensor {
-    return conv.to(this, String(target), dtype);
+  /**
+   * `to(device)`, `to(dtype)`, `to(device, dtype)`, `to(otherTensor)`, each with PyTorch's keywords last:
+   * `x.to("cpu", { nonBlocking: true })`, `x.to("cpu", torch.float64, { copy: true })`.
+   */
+  to(target: string | DType | Tensor | { toString(): string }, dtype?: DType | conv.ToOptions, opts?: conv.ToOptions): Tensor {
+    const [device, dt, o] = conv.toArgs(target, dtype, opts);
+    const out = conv.to(this, device, dt);
+    return o.copy && out === this ? this.clone() : out;
   }
   cpu(): Tensor {
     return this.to("cpu");
