@@ -2,6 +2,7 @@
 // iterable with `for...of` and `for await...of`.
 
 import { Generator, defaultGenerator } from "../tensor/random.js";
+import { copySpec } from "./auto_spec.js";
 import { defaultCollate } from "./collate.js";
 import type { Dataset, WorkerSpec } from "./dataset.js";
 import { sliceBatch, unpack } from "./pack.js";
@@ -182,13 +183,7 @@ export class DataLoader<B = any> implements Iterable<B>, AsyncIterable<B> {
 
   private spec(): WorkerSpec {
     const ds = this.dataset;
-    if (!ds.workerSpec) {
-      throw new Error(
-        `DataLoader(numWorkers=${this.numWorkers}): ${ds.constructor.name} can't be rebuilt in a worker thread. ` +
-          "Implement workerSpec() on the dataset (see Dataset in kindling's data module), or use numWorkers: 0.",
-      );
-    }
-    return ds.workerSpec();
+    return ds.workerSpec ? ds.workerSpec() : copySpec(ds, this.numWorkers);
   }
 
   private newPool(spec: WorkerSpec): WorkerPool {
