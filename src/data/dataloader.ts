@@ -2,6 +2,7 @@
 // iterable with `for...of` and `for await...of`.
 
 import { Generator, defaultGenerator } from "../tensor/random.js";
+import type { Tensor } from "../tensor/tensor.js";
 import { copySpec } from "./auto_spec.js";
 import { defaultCollate } from "./collate.js";
 import type { Dataset, WorkerSpec } from "./dataset.js";
@@ -11,7 +12,25 @@ import { BatchSampler, RandomSampler, SequentialSampler, type Sampler } from "./
 import type { Task, WorkerMessage } from "./worker.js";
 import { WorkerPool, type PendingWork } from "./worker_pool.js";
 
-export interface DataLoaderOptions {
+/**
+ * The batch defaultCollate makes from samples of type T (torch's default_collate): tensors, numbers and booleans
+ * become one stacked tensor, strings a list, and tuples, arrays, objects and Maps are collated field by field.
+ */
+export type Collated<T> = T extends Tensor
+  ? Tensor
+  : T extends number | boolean
+    ? Tensor
+    : T extends string
+      ? string[]
+      : T extends Map<infer K, infer V>
+        ? Map<K, Collated<V>>
+        : T extends readonly unknown[]
+          ? { -readonly [K in keyof T]: Collated<T[K]> }
+          : T extends object
+            ? { [K in keyof T]: Collated<T[K]> }
+            : unknown;
+
+export interface DataLoaderOptions<T = unknown, B = unknown> {
   /** Samples per batch (default 1); null yields single samples without collation. */
   batchSize?: number | null;
   shuffle?: boolean;
@@ -19,7 +38,7 @@ export interface DataLoaderOptions {
   batchSampler?: Iterable<number[]> & { readonly length: number };
   /** Worker threads (0: load in the main thread). */
   numWorkers?: number;
-  collateFn?: (batch: unknown[]) => unknown;
+  collateFn?: (batch: T[]) => B;
   pinMemory?: boolean;
   dropLast?: boolean;
   /** Milliseconds to wait for a worker's batch (0: forever). */
@@ -69,8 +88,12 @@ interface WorkerEpoch {
 
 type Batches = Iterator<number[]>;
 
-export class DataLoader<B = any> implements Iterable<B>, AsyncIterable<B> {
-  readonly dataset: Dataset<unknown>;
+/**
+ * Batches of a Dataset<T>: B is what defaultCollate makes of T (Collated<T>: a dataset of [Tensor, number] samples
+ * gives [Tensor, Tensor] batches), collateFn's result when one is given, and T itself with batchSize: null.
+ */
+export class DataLoader<T = unknown, B = Collated<T>> implements Iterable<B>, AsyncIterable<B> {
+  readonly dataset: Dataset<T>;
   readonly batchSize: number | null;
   readonly numWorkers: number;
   readonly dropLast: boolean;
@@ -88,7 +111,10 @@ export class DataLoader<B = any> implements Iterable<B>, AsyncIterable<B> {
   /** Workers of a finished epoch (non-persistent loaders), kept briefly for the next epoch of the same dataset. */
   private parked: { pool: WorkerPool; timer: ReturnType<typeof setTimeout> } | null = null;
 
-  constructor(dataset: Dataset<unknown>, opts: DataLoaderOptions = {}) {
+  constructor(dataset: Dataset<T>, opts: DataLoaderOptions<T, B> & { collateFn: (batch: T[]) => B });
+  constructor(dataset: Dataset<T> & Dataset<B>, opts: DataLoaderOptions<T, B> & { batchSize: null; collateFn?: undefined });
+  constructor(dataset: Dataset<T>, opts?: DataLoaderOptions<T, B> & { collateFn?: undefined });
+  constructor(dataset: Dataset<T>, opts: DataLoaderOptions<T, B> = {}) {
     this.dataset = dataset;
     this.numWorkers = opts.numWorkers ?? 0;
     if (!Number.isInteger(this.numWorkers) || this.numWorkers < 0) {
@@ -116,7 +142,7 @@ export class DataLoader<B = any> implements Iterable<B>, AsyncIterable<B> {
     this.idleTimeout = opts.idleTimeout ?? IDLE_MS;
     if (!(this.idleTimeout >= 0)) throw new Error(`idleTimeout must be a non-negative number of milliseconds (0: never), got ${opts.idleTimeout}`);
     this.customCollate = opts.collateFn !== undefined;
-    this.collateFn = opts.collateFn ?? defaultCollate;
+    this.collateFn = (opts.collateFn as ((batch: unknown[]) => unknown) | undefined) ?? defaultCollate;
   }
 
   /** Number of batches (samples when batchSize is null). */
@@ -213,7 +239,7 @@ export class DataLoader<B = any> implements Iterable<B>, AsyncIterable<B> {
   }
 
   /** A dropped iterator's workers stop when it is collected (the held value is its EpochWorkers, never itself). */
-  private static readonly droppedIterators = new FinalizationRegistry<{ loader: DataLoader<unknown>; workers: EpochWorkers }>(
+  private static readonly droppedIterators = new FinalizationRegistry<{ loader: DataLoader<unknown, unknown>; workers: EpochWorkers }>(
     ({ loader, workers }) => loader.stopIdle(workers),
   );
 
@@ -223,13 +249,13 @@ export class DataLoader<B = any> implements Iterable<B>, AsyncIterable<B> {
     const pool = this.acquirePool();
     if (this.persistentWorkers) this.pool = pool;
     const perTask = this.batchSampler === null ? 1 : Math.max(1, Math.floor(TASK_SAMPLES / Math.max(1, this.batchSize ?? 1)));
-    const run = new WorkerRun(pool, this.batchIndices(), base, perTask, this.prefetchFactor, collateInWorker ? null : this);
+    const run = new WorkerRun(pool, this.batchIndices(), base, perTask, this.prefetchFactor, collateInWorker ? null : (this as unknown as DataLoader<unknown, unknown>));
     return { run, workers: { pool, timer: null }, done: false };
   }
 
   /** Registers a new epoch's iterator for finalization; `it` must be the object handed to the caller. */
   private track(it: object, epoch: WorkerEpoch): void {
-    DataLoader.droppedIterators.register(it, { loader: this as DataLoader<unknown>, workers: epoch.workers }, epoch.workers);
+    DataLoader.droppedIterators.register(it, { loader: this as DataLoader<unknown, unknown>, workers: epoch.workers }, epoch.workers);
   }
 
   /** Before a step: disarm the idle timer, and restart workers that it stopped (re-sending what they held). */
@@ -416,7 +442,7 @@ class WorkerRun implements PendingWork {
     private readonly baseSeed: number,
     private readonly perTask: number,
     private readonly prefetch: number,
-    private readonly finisher: DataLoader | null,
+    private readonly finisher: DataLoader<unknown, unknown> | null,
   ) {
     this.inFlight = new Array<number>(pool.size).fill(0);
     // Task ids continue across the epochs of a persistent pool.

@@ -34,9 +34,9 @@ export abstract class Module {
 
   abstract forward(...args: unknown[]): unknown;
 
-  /** Same as forward; the spelling for code that reads better as a call. */
-  call(...args: unknown[]): unknown {
-    return this.forward(...args);
+  /** Same as forward, typed as the subclass's forward (a Net's `forward(x: Tensor): Tensor` makes call() a Tensor). */
+  call(...args: Parameters<this["forward"]>): ReturnType<this["forward"]> {
+    return this.forward(...args) as ReturnType<this["forward"]>;
   }
 
   protected registerBuffer(name: string, tensor: Tensor | null, persistent = true): void {
