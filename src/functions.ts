@@ -57,8 +57,8 @@ export const linear = linearOp;
 
 /** torch.where(cond, a, b); torch.where(cond) alone is cond.nonzero({ asTuple: true }). */
 export function where(cond: Tensor): Tensor[];
-export function where(cond: Tensor, a: Tensor, b: TensorOrScalar): Tensor;
-export function where(cond: Tensor, a?: Tensor, b?: TensorOrScalar): Tensor | Tensor[] {
+export function where(cond: Tensor, a: TensorOrScalar, b: TensorOrScalar): Tensor;
+export function where(cond: Tensor, a?: TensorOrScalar, b?: TensorOrScalar): Tensor | Tensor[] {
   if (a === undefined && b === undefined) return cond.nonzero({ asTuple: true });
   if (a === undefined || b === undefined) throw new TypeError("torch.where takes a condition alone, or a condition and two values");
   return whereOp(cond, a, b);

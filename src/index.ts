@@ -25,3 +25,5 @@ export * as optim from "./optim/index.js";
 export * as utils from "./utils/index.js";
 export * as io from "./io/index.js";
 export * as distributed from "./distributed/index.js";
+export type { ToOptions } from "./tensor/convert.js";
+export { noGradAsync } from "./autograd/grad_mode.js";

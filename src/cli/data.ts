@@ -3,6 +3,7 @@
 
 import { DataLoader, type Sampler } from "../data/index.js";
 import type { Generator } from "../tensor/random.js";
+import type { Tensor } from "../tensor/tensor.js";
 import { CIFAR10 } from "../vision/datasets/index.js";
 import { Compose, Normalize, ToTensor } from "../vision/transforms/index.js";
 import { syntheticArrays } from "./synthetic.js";
@@ -31,13 +32,13 @@ export interface DataOptions {
 export const SYNTHETIC_DEFAULT_SIZES = { train: 2000, test: 500 };
 
 /** ToTensor + Normalize((0.5, 0.5, 0.5), (0.5, 0.5, 0.5)): the tutorial's transform. */
-export function tutorialTransform(): Compose {
+export function tutorialTransform(): Compose<Tensor> {
   return new Compose([new ToTensor(), new Normalize([0.5, 0.5, 0.5], [0.5, 0.5, 0.5])]);
 }
 
 const DATA_ERRORS = new Set(["DatasetNotFoundError", "CifarDataError", "DownloadError", "ExtractError", "PngError"]);
 
-function limit(ds: CIFAR10, n: number | undefined, root: string | undefined, train: boolean): CIFAR10 {
+function limit(ds: CIFAR10<Tensor>, n: number | undefined, root: string | undefined, train: boolean): CIFAR10<Tensor> {
   if (n === undefined || n >= ds.length) return ds;
   return new CIFAR10(
     { root, train, transform: ds.transform },
@@ -45,14 +46,14 @@ function limit(ds: CIFAR10, n: number | undefined, root: string | undefined, tra
   );
 }
 
-export function loadSplit(o: DataOptions, train: boolean): CIFAR10 {
+export function loadSplit(o: DataOptions, train: boolean): CIFAR10<Tensor> {
   const transform = tutorialTransform();
   if (o.dataset === "synthetic") {
     const n = (train ? o.trainSize : o.testSize) ?? (train ? SYNTHETIC_DEFAULT_SIZES.train : SYNTHETIC_DEFAULT_SIZES.test);
     const a = syntheticArrays(n, o.dataSeed ?? 0, train);
     return new CIFAR10({ root: o.root, train, transform }, a);
   }
-  let ds: CIFAR10;
+  let ds: CIFAR10<Tensor>;
   try {
     ds = new CIFAR10({ root: o.root, train, download: o.download ?? false, transform, quiet: o.quiet });
   } catch (e) {
@@ -62,11 +63,11 @@ export function loadSplit(o: DataOptions, train: boolean): CIFAR10 {
   return limit(ds, train ? o.trainSize : o.testSize, o.root, train);
 }
 
-export function trainLoader(ds: CIFAR10, batchSize: number, numWorkers: number, generator: Generator, sampler?: Sampler): DataLoader<[import("../tensor/tensor.js").Tensor, import("../tensor/tensor.js").Tensor]> {
+export function trainLoader(ds: CIFAR10<Tensor>, batchSize: number, numWorkers: number, generator: Generator, sampler?: Sampler): DataLoader<[Tensor, number]> {
   // Workers stay up across epochs: starting them (loading the engine in each) costs more than an epoch of batch 4.
   return new DataLoader(ds, { batchSize, shuffle: sampler === undefined, sampler, numWorkers, generator, persistentWorkers: numWorkers > 0 });
 }
 
-export function testLoader(ds: CIFAR10, batchSize: number, numWorkers: number): DataLoader<[import("../tensor/tensor.js").Tensor, import("../tensor/tensor.js").Tensor]> {
+export function testLoader(ds: CIFAR10<Tensor>, batchSize: number, numWorkers: number): DataLoader<[Tensor, number]> {
   return new DataLoader(ds, { batchSize, shuffle: false, numWorkers, persistentWorkers: numWorkers > 0 });
 }

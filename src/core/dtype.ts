@@ -90,6 +90,25 @@ export function promoteTypes(a: DType, b: DType): DType {
 }
 
 /**
+ * PyTorch's result_type for two tensor operands of ndim aDim and bDim: a 0-dim tensor only widens a dimensioned
+ * operand when it belongs to a higher category (bool < integral < floating), so float32 + 0-dim float64 stays
+ * float32 and uint8 + 0-dim int64 stays uint8, while int32 + 0-dim float64 is float64.
+ */
+export function resultTypeOf(a: DType, aDim: number, b: DType, bDim: number): DType {
+  if ((aDim === 0) === (bDim === 0)) return promoteTypes(a, b);
+  const [dim, zero] = aDim === 0 ? [b, a] : [a, b];
+  if (isFloating(dim)) return dim;
+  if (dim === "bool" || isFloating(zero)) return promoteTypes(dim, zero);
+  return dim;
+}
+
+/** PyTorch's canCast: an in-place result may not go from floating to integral, nor from non-bool to bool. */
+export function canCast(from: DType, to: DType): boolean {
+  if (isFloating(from) && !isFloating(to)) return false;
+  return !(from !== "bool" && to === "bool");
+}
+
+/**
  * Promotion of a tensor with a JS number: the number never widens a floating tensor; a non-integer number
  * makes an integral tensor float32 (PyTorch's default dtype).
  */

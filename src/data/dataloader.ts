@@ -2,15 +2,35 @@
 // iterable with `for...of` and `for await...of`.
 
 import { Generator, defaultGenerator } from "../tensor/random.js";
+import type { Tensor } from "../tensor/tensor.js";
+import { copySpec } from "./auto_spec.js";
 import { defaultCollate } from "./collate.js";
 import type { Dataset, WorkerSpec } from "./dataset.js";
 import { sliceBatch, unpack } from "./pack.js";
 import { sameSpec } from "./same_spec.js";
 import { BatchSampler, RandomSampler, SequentialSampler, type Sampler } from "./sampler.js";
-import type { WorkerMessage } from "./worker.js";
+import type { Task, WorkerMessage } from "./worker.js";
 import { WorkerPool, type PendingWork } from "./worker_pool.js";
 
-export interface DataLoaderOptions {
+/**
+ * The batch defaultCollate makes from samples of type T (torch's default_collate): tensors, numbers and booleans
+ * become one stacked tensor, strings a list, and tuples, arrays, objects and Maps are collated field by field.
+ */
+export type Collated<T> = T extends Tensor
+  ? Tensor
+  : T extends number | boolean
+    ? Tensor
+    : T extends string
+      ? string[]
+      : T extends Map<infer K, infer V>
+        ? Map<K, Collated<V>>
+        : T extends readonly unknown[]
+          ? { -readonly [K in keyof T]: Collated<T[K]> }
+          : T extends object
+            ? { [K in keyof T]: Collated<T[K]> }
+            : unknown;
+
+export interface DataLoaderOptions<T = unknown, B = unknown> {
   /** Samples per batch (default 1); null yields single samples without collation. */
   batchSize?: number | null;
   shuffle?: boolean;
@@ -18,7 +38,7 @@ export interface DataLoaderOptions {
   batchSampler?: Iterable<number[]> & { readonly length: number };
   /** Worker threads (0: load in the main thread). */
   numWorkers?: number;
-  collateFn?: (batch: unknown[]) => unknown;
+  collateFn?: (batch: T[]) => B;
   pinMemory?: boolean;
   dropLast?: boolean;
   /** Milliseconds to wait for a worker's batch (0: forever). */
@@ -32,6 +52,13 @@ export interface DataLoaderOptions {
    * some 100-200 ms per epoch; call `close()` when done (unref'd workers never hold the process).
    */
   persistentWorkers?: boolean;
+  /**
+   * Milliseconds an epoch's iterator may sit between two `next()` calls before its workers are stopped (default
+   * 10 000; 0: never). The next `next()` starts them again and re-sends the batches they held, so a slow training
+   * step loses nothing; an iterator dropped without finishing (`loader[Symbol.iterator]().next()`) frees its
+   * threads then, or as soon as it is garbage-collected. `return()` (a `break` out of the loop) stops them at once.
+   */
+  idleTimeout?: number;
 }
 
 /**
@@ -42,11 +69,31 @@ const TASK_SAMPLES = 256;
 // How long a non-persistent loader keeps a finished epoch's workers for its next epoch (an evaluation pass in
 // between usually takes less).
 const PARK_MS = 5000;
+const IDLE_MS = 10_000;
+
+/**
+ * The workers of one epoch's iterator, as its idle timer and its finalizer see them: nothing here may reference the
+ * iterator, or it would never become unreachable.
+ */
+interface EpochWorkers {
+  pool: WorkerPool | null;
+  timer: ReturnType<typeof setTimeout> | null;
+}
+
+interface WorkerEpoch {
+  readonly run: WorkerRun;
+  readonly workers: EpochWorkers;
+  done: boolean;
+}
 
 type Batches = Iterator<number[]>;
 
-export class DataLoader<B = any> implements Iterable<B>, AsyncIterable<B> {
-  readonly dataset: Dataset<unknown>;
+/**
+ * Batches of a Dataset<T>: B is what defaultCollate makes of T (Collated<T>: a dataset of [Tensor, number] samples
+ * gives [Tensor, Tensor] batches), collateFn's result when one is given, and T itself with batchSize: null.
+ */
+export class DataLoader<T = unknown, B = Collated<T>> implements Iterable<B>, AsyncIterable<B> {
+  readonly dataset: Dataset<T>;
   readonly batchSize: number | null;
   readonly numWorkers: number;
   readonly dropLast: boolean;
@@ -58,12 +105,16 @@ export class DataLoader<B = any> implements Iterable<B>, AsyncIterable<B> {
   readonly batchSampler: (Iterable<number[]> & { readonly length: number }) | null;
   readonly collateFn: (batch: unknown[]) => unknown;
   readonly persistentWorkers: boolean;
+  readonly idleTimeout: number;
   private readonly customCollate: boolean;
   private pool: WorkerPool | null = null;
   /** Workers of a finished epoch (non-persistent loaders), kept briefly for the next epoch of the same dataset. */
   private parked: { pool: WorkerPool; timer: ReturnType<typeof setTimeout> } | null = null;
 
-  constructor(dataset: Dataset<unknown>, opts: DataLoaderOptions = {}) {
+  constructor(dataset: Dataset<T>, opts: DataLoaderOptions<T, B> & { collateFn: (batch: T[]) => B });
+  constructor(dataset: Dataset<T> & Dataset<B>, opts: DataLoaderOptions<T, B> & { batchSize: null; collateFn?: undefined });
+  constructor(dataset: Dataset<T>, opts?: DataLoaderOptions<T, B> & { collateFn?: undefined });
+  constructor(dataset: Dataset<T>, opts: DataLoaderOptions<T, B> = {}) {
     this.dataset = dataset;
     this.numWorkers = opts.numWorkers ?? 0;
     if (!Number.isInteger(this.numWorkers) || this.numWorkers < 0) {
@@ -90,8 +141,10 @@ export class DataLoader<B = any> implements Iterable<B>, AsyncIterable<B> {
     this.batchSampler = opts.batchSampler ?? (this.batchSize !== null ? new BatchSampler(this.sampler, this.batchSize, this.dropLast) : null);
     this.persistentWorkers = opts.persistentWorkers ?? false;
     if (this.persistentWorkers && this.numWorkers === 0) throw new Error("persistentWorkers option needs numWorkers > 0");
+    this.idleTimeout = opts.idleTimeout ?? IDLE_MS;
+    if (!(this.idleTimeout >= 0)) throw new Error(`idleTimeout must be a non-negative number of milliseconds (0: never), got ${opts.idleTimeout}`);
     this.customCollate = opts.collateFn !== undefined;
-    this.collateFn = opts.collateFn ?? defaultCollate;
+    this.collateFn = (opts.collateFn as ((batch: unknown[]) => unknown) | undefined) ?? defaultCollate;
   }
 
   /** Number of batches (samples when batchSize is null). */
@@ -116,7 +169,7 @@ export class DataLoader<B = any> implements Iterable<B>, AsyncIterable<B> {
   }
 
   [Symbol.iterator](): Iterator<B> {
-    return this.numWorkers === 0 ? this.iterMain() : this.iterWorkers(false);
+    return this.numWorkers === 0 ? this.iterMain() : this.iterWorkers();
   }
 
   [Symbol.asyncIterator](): AsyncIterator<B> {
@@ -158,13 +211,7 @@ export class DataLoader<B = any> implements Iterable<B>, AsyncIterable<B> {
 
   private spec(): WorkerSpec {
     const ds = this.dataset;
-    if (!ds.workerSpec) {
-      throw new Error(
-        `DataLoader(numWorkers=${this.numWorkers}): ${ds.constructor.name} can't be rebuilt in a worker thread. ` +
-          "Implement workerSpec() on the dataset (see Dataset in kindling's data module), or use numWorkers: 0.",
-      );
-    }
-    return ds.workerSpec();
+    return ds.workerSpec ? ds.workerSpec() : copySpec(ds, this.numWorkers);
   }
 
   private newPool(spec: WorkerSpec): WorkerPool {
@@ -193,13 +240,68 @@ export class DataLoader<B = any> implements Iterable<B>, AsyncIterable<B> {
     return this.batchSampler !== null && !this.customCollate;
   }
 
-  private beginWorkerEpoch(): { pool: WorkerPool; state: WorkerRun } {
+  /** A dropped iterator's workers stop when it is collected (the held value is its EpochWorkers, never itself). */
+  private static readonly droppedIterators = new FinalizationRegistry<{ loader: DataLoader<unknown, unknown>; workers: EpochWorkers }>(
+    ({ loader, workers }) => loader.stopIdle(workers),
+  );
+
+  private beginWorkerEpoch(): WorkerEpoch {
     const collateInWorker = this.collateInWorker();
     const base = this.drawBaseSeed();
     const pool = this.acquirePool();
     if (this.persistentWorkers) this.pool = pool;
     const perTask = this.batchSampler === null ? 1 : Math.max(1, Math.floor(TASK_SAMPLES / Math.max(1, this.batchSize ?? 1)));
-    return { pool, state: new WorkerRun(pool, this.batchIndices(), base, perTask, this.prefetchFactor, collateInWorker ? null : this) };
+    const run = new WorkerRun(pool, this.batchIndices(), base, perTask, this.prefetchFactor, collateInWorker ? null : (this as unknown as DataLoader<unknown, unknown>));
+    return { run, workers: { pool, timer: null }, done: false };
+  }
+
+  /** Registers a new epoch's iterator for finalization; `it` must be the object handed to the caller. */
+  private track(it: object, epoch: WorkerEpoch): void {
+    DataLoader.droppedIterators.register(it, { loader: this as DataLoader<unknown, unknown>, workers: epoch.workers }, epoch.workers);
+  }
+
+  /** Before a step: disarm the idle timer, and restart workers that it stopped (re-sending what they held). */
+  private resume(epoch: WorkerEpoch): WorkerPool {
+    const w = epoch.workers;
+    if (w.timer) clearTimeout(w.timer);
+    w.timer = null;
+    if (w.pool) return w.pool;
+    const pool = this.newPool(this.spec());
+    if (this.persistentWorkers) this.pool = pool;
+    w.pool = pool;
+    epoch.run.revive(pool);
+    return pool;
+  }
+
+  /** After a step: the workers stop if the caller takes longer than idleTimeout to ask for the next batch. */
+  private pause(epoch: WorkerEpoch): void {
+    if (this.idleTimeout === 0) return;
+    const w = epoch.workers;
+    // The callback must not capture the iterator or the epoch (see EpochWorkers).
+    w.timer = setTimeout(() => this.stopIdle(w), this.idleTimeout);
+    w.timer.unref();
+  }
+
+  private stopIdle(w: EpochWorkers): void {
+    if (w.timer) clearTimeout(w.timer);
+    w.timer = null;
+    const pool = w.pool;
+    w.pool = null;
+    if (!pool) return;
+    if (this.pool === pool) this.pool = null;
+    pool.close();
+  }
+
+  private endEpoch(epoch: WorkerEpoch, failed: boolean): void {
+    if (epoch.done) return;
+    epoch.done = true;
+    const w = epoch.workers;
+    DataLoader.droppedIterators.unregister(w);
+    if (w.timer) clearTimeout(w.timer);
+    w.timer = null;
+    const pool = w.pool;
+    w.pool = null;
+    if (pool) this.release(pool, failed);
   }
 
   /**
@@ -236,43 +338,81 @@ export class DataLoader<B = any> implements Iterable<B>, AsyncIterable<B> {
     this.unpark();
   }
 
-  private *iterWorkers(_async: false): IterableIterator<B> {
-    const { pool, state } = this.beginWorkerEpoch();
-    let failed = true;
+  /**
+   * An epoch over workers, stepped by hand rather than by a generator: a generator left suspended (an iterator
+   * dropped after one batch) would never run its cleanup, and its workers would live as long as the process.
+   */
+  private iterWorkers(): IterableIterator<B> {
+    const epoch = this.beginWorkerEpoch();
+    const it: IterableIterator<B> = {
+      next: () => this.stepSync(epoch),
+      return: (value?: unknown) => {
+        this.endEpoch(epoch, true);
+        return { done: true, value: value as B };
+      },
+      [Symbol.iterator]: () => it,
+    };
+    this.track(it, epoch);
+    return it;
+  }
+
+  private iterWorkersAsync(): AsyncIterableIterator<B> {
+    const epoch = this.beginWorkerEpoch();
+    const it: AsyncIterableIterator<B> = {
+      next: () => this.stepAsync(epoch),
+      return: async (value?: unknown) => {
+        this.endEpoch(epoch, true);
+        return { done: true, value: value as B };
+      },
+      [Symbol.asyncIterator]: () => it,
+    };
+    this.track(it, epoch);
+    return it;
+  }
+
+  private stepSync(epoch: WorkerEpoch): IteratorResult<B> {
+    if (epoch.done) return { done: true, value: undefined };
     try {
-      for (;;) {
-        state.dispatch();
-        if (state.finished()) break;
-        let ready = state.takeReady();
-        while (ready === undefined) {
-          state.accept(pool.receiveSync(this.timeout, state));
-          ready = state.takeReady();
-        }
-        yield ready as B;
+      const pool = this.resume(epoch);
+      const run = epoch.run;
+      run.dispatch();
+      if (run.finished()) {
+        this.endEpoch(epoch, false);
+        return { done: true, value: undefined };
       }
-      failed = false;
-    } finally {
-      this.release(pool, failed);
+      let ready = run.takeReady();
+      while (ready === undefined) {
+        run.accept(pool.receiveSync(this.timeout, run));
+        ready = run.takeReady();
+      }
+      this.pause(epoch);
+      return { done: false, value: ready as B };
+    } catch (e) {
+      this.endEpoch(epoch, true);
+      throw e;
     }
   }
 
-  private async *iterWorkersAsync(): AsyncGenerator<B> {
-    const { pool, state } = this.beginWorkerEpoch();
-    let failed = true;
+  private async stepAsync(epoch: WorkerEpoch): Promise<IteratorResult<B>> {
+    if (epoch.done) return { done: true, value: undefined };
     try {
-      for (;;) {
-        state.dispatch();
-        if (state.finished()) break;
-        let ready = state.takeReady();
-        while (ready === undefined) {
-          state.accept(await pool.receive(this.timeout, state));
-          ready = state.takeReady();
-        }
-        yield ready as B;
+      const pool = this.resume(epoch);
+      const run = epoch.run;
+      run.dispatch();
+      if (run.finished()) {
+        this.endEpoch(epoch, false);
+        return { done: true, value: undefined };
       }
-      failed = false;
-    } finally {
-      this.release(pool, failed);
+      let ready = run.takeReady();
+      while (ready === undefined) {
+        run.accept(await pool.receive(this.timeout, run));
+        ready = run.takeReady();
+      }
+      this.pause(epoch);
+      return { done: false, value: ready as B };
+    } catch (e) {
+      this.endEpoch(epoch, true);
+      throw e;
     }
   }
 
@@ -291,7 +431,7 @@ class WorkerRun implements PendingWork {
   private readonly inFlight: number[];
   private readonly results = new Map<number, { batches: unknown[]; sizes?: number[] }>();
   /** Each task's worker and batches (numbered from 0 in the epoch), for error messages too. */
-  private readonly tasks = new Map<number, { worker: number; first: number; count: number }>();
+  private readonly tasks = new Map<number, { worker: number; first: number; count: number; task: Task }>();
   private current: unknown[] = [];
   private currentPos = 0;
   /** A task built as one batch: the whole, the batch sizes, and where the next batch starts. */
@@ -299,12 +439,12 @@ class WorkerRun implements PendingWork {
   private yieldTask = 0;
 
   constructor(
-    private readonly pool: WorkerPool,
+    private pool: WorkerPool,
     private readonly batches: Batches,
     private readonly baseSeed: number,
     private readonly perTask: number,
     private readonly prefetch: number,
-    private readonly finisher: DataLoader | null,
+    private readonly finisher: DataLoader<unknown, unknown> | null,
   ) {
     this.inFlight = new Array<number>(pool.size).fill(0);
     // Task ids continue across the epochs of a persistent pool.
@@ -331,9 +471,22 @@ class WorkerRun implements PendingWork {
       if (batches.length === 0) return;
       const id = this.nextTask++;
       this.pool.taskIds = this.nextTask;
-      this.tasks.set(id, { worker: w, first: this.nextBatch - batches.length, count: batches.length });
+      const task: Task = { id, batches, seeds };
+      this.tasks.set(id, { worker: w, first: this.nextBatch - batches.length, count: batches.length, task });
       this.inFlight[w]!++;
-      this.pool.send(w, { id, batches, seeds });
+      this.pool.send(w, task);
+    }
+  }
+
+  /** Continues on a fresh pool after the old one was stopped: the tasks it had not answered go out again. */
+  revive(pool: WorkerPool): void {
+    this.pool = pool;
+    pool.taskIds = this.nextTask;
+    this.inFlight.fill(0);
+    for (const [id, t] of this.tasks) {
+      if (this.results.has(id)) continue;
+      this.inFlight[t.worker]!++;
+      pool.send(t.worker, t.task);
     }
   }
 

@@ -4,6 +4,7 @@ import { fromTypedArray } from "../tensor/create.js";
 import { defaultGenerator, permutation, type Generator } from "../tensor/random.js";
 import { Tensor } from "../tensor/tensor.js";
 import type { DType, TypedArray } from "../core/dtype.js";
+import { noteDatasetSite } from "./auto_spec.js";
 
 /**
  * How a DataLoader worker thread rebuilds a dataset: it imports `module` (a file URL, usually
@@ -18,11 +19,17 @@ export interface WorkerSpec {
 }
 
 /**
- * A map-style dataset: `length` samples, `get(i)` returns one. Datasets used with `numWorkers > 0`
- * must also implement `workerSpec()`; datasets that can build a collated batch faster than
+ * A map-style dataset: `length` samples, `get(i)` returns one. With `numWorkers > 0`, a dataset without
+ * `workerSpec()` is copied into each worker (its class must be exported from a module other than the script being
+ * run, and its fields must be data: tensors, typed arrays, numbers, strings, arrays and plain objects of them);
+ * others implement `workerSpec()`; datasets that can build a collated batch faster than
  * sample-by-sample may implement `getBatch(indices)` (returning null to fall back).
  */
 export abstract class Dataset<T = unknown> {
+  constructor() {
+    // Without a workerSpec(), a DataLoader's workers copy the dataset: remember which module defines its class.
+    if (!this.workerSpec) noteDatasetSite(this, Dataset);
+  }
   abstract get(index: number): T;
   abstract get length(): number;
   workerSpec?(): WorkerSpec;

@@ -65,6 +65,13 @@ export interface PendingWork {
   heldBy(worker: number): string;
 }
 
+let liveThreads = 0;
+
+/** DataLoader worker threads started and not yet exited (their 'exit' events count: they need the event loop). */
+export function liveWorkerThreads(): number {
+  return liveThreads;
+}
+
 export class WorkerPool {
   private readonly workers: Worker[] = [];
   private readonly ports: MessagePort[] = [];
@@ -90,7 +97,9 @@ export class WorkerPool {
         this.failure ??= { worker: i, message: `DataLoader worker ${i} crashed: ${e.message}`, cause: e };
         this.wake();
       });
+      liveThreads++;
       w.on("exit", (code) => {
+        liveThreads--;
         if (!this.closed) this.failure ??= exited(i, code);
         this.wake();
       });

@@ -9,7 +9,7 @@
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import type { Module } from "../nn/module.js";
-import type { Optimizer, OptimizerStateDict, ParamState } from "../optim/optimizer.js";
+import type { OptimizerStateDict, ParamState } from "../optim/optimizer.js";
 import { defaultGenerator, Generator } from "../tensor/random.js";
 import type { Tensor } from "../tensor/tensor.js";
 import { removeStaleTemps, writeFileAtomicSync } from "./atomic.js";
@@ -52,9 +52,16 @@ export interface CheckpointInfo {
   optimizerType: string | null;
 }
 
+/** What a checkpoint uses of an optimizer; every kindling optimizer fits, whatever its hyperparameters' type. */
+export interface CheckpointOptimizer {
+  readonly paramGroups: readonly { readonly params: readonly Tensor[] }[];
+  stateDict(): OptimizerStateDict;
+  loadStateDict(sd: OptimizerStateDict): void;
+}
+
 export interface SaveCheckpointOptions {
   model: Module;
-  optimizer?: Optimizer<any> | null;
+  optimizer?: CheckpointOptimizer | null;
   epoch?: number;
   step?: number;
   globalStep?: number;
@@ -65,7 +72,7 @@ export interface SaveCheckpointOptions {
 
 export interface LoadCheckpointOptions {
   model?: Module | null;
-  optimizer?: Optimizer<any> | null;
+  optimizer?: CheckpointOptimizer | null;
   /** Restore torch's default generator from the checkpoint (default true). */
   restoreRng?: boolean;
   /** A data loader generator to set to the checkpoint's `rng.loader` state. */
@@ -312,7 +319,7 @@ export function stateDictProblems(model: Module, sd: Record<string, Tensor>, str
   return problems;
 }
 
-function optimizerProblems(opt: Optimizer<any>, type: string | null, sd: OptimizerStateDict): string[] {
+function optimizerProblems(opt: CheckpointOptimizer, type: string | null, sd: OptimizerStateDict): string[] {
   const name = opt.constructor.name;
   if (type && type !== name) return [`the checkpoint's optimizer is ${type}, not ${name}`];
   if (sd.paramGroups.length !== opt.paramGroups.length) {

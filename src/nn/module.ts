@@ -5,6 +5,7 @@ import { DTYPES, type DType } from "../core/dtype.js";
 import { sameShape } from "../core/shape.js";
 import { Tensor } from "../tensor/tensor.js";
 import { Parameter } from "./parameter.js";
+import { keepUnchecked, noteConstruction, takeBuilt } from "./construction.js";
 
 export type StateDict = Record<string, Tensor>;
 
@@ -27,11 +28,15 @@ export abstract class Module {
   training = true;
   private readonly buffersMap = new Map<string, BufferEntry>();
 
+  constructor() {
+    noteConstruction(this, true, Module);
+  }
+
   abstract forward(...args: unknown[]): unknown;
 
-  /** Same as forward; the spelling for code that reads better as a call. */
-  call(...args: unknown[]): unknown {
-    return this.forward(...args);
+  /** Same as forward, typed as the subclass's forward (a Net's `forward(x: Tensor): Tensor` makes call() a Tensor). */
+  call(...args: Parameters<this["forward"]>): ReturnType<this["forward"]> {
+    return this.forward(...args) as ReturnType<this["forward"]>;
   }
 
   protected registerBuffer(name: string, tensor: Tensor | null, persistent = true): void {
@@ -57,7 +62,30 @@ export abstract class Module {
     (this as unknown as Record<string, unknown>)[name] = param;
   }
 
+  /**
+   * Refuses, at the first enumeration after the constructor returned, a Module or Parameter that the constructor built
+   * but that this module can't reach (a #private field, a non-enumerable property, a plain array): it would be left
+   * out of parameters(), stateDict() and to() without a word.
+   */
+  private checkConstruction(): void {
+    const list = takeBuilt(this);
+    if (!list) return;
+    const mods = new Set<object>(this.modules());
+    const params = new Set<object>(this.parameters());
+    const lost = list.filter((o) => (o instanceof Module && !mods.has(o)) || (o instanceof Parameter && !params.has(o)));
+    if (!lost.length) return;
+    keepUnchecked(this, list);
+    const what = lost.map((o) => (o instanceof Parameter ? `a Parameter of shape ${fmtShape(o.shape)}` : `a ${o.constructor.name}`));
+    throw new Error(
+      `${this.constructor.name} built ${what.join(", ")} in its constructor that nn.Module cannot see: it is held in a ` +
+        "#private field, a non-enumerable property or a plain array/Map, so its parameters would be missing from " +
+        "parameters(), stateDict() and to(). Hold it in a public field (fc = new nn.Linear(...)), put modules in an " +
+        'nn.ModuleList or nn.Sequential, or register it: this.registerModule("fc", module) / this.registerParameter("w", param).',
+    );
+  }
+
   *namedChildren(): Generator<[string, Module]> {
+    this.checkConstruction();
     for (const [k, v] of Object.entries(this)) if (v instanceof Module) yield [k, v];
   }
 
@@ -81,6 +109,7 @@ export abstract class Module {
   }
 
   *ownParameters(): Generator<[string, Parameter]> {
+    this.checkConstruction();
     for (const [k, v] of Object.entries(this)) if (v instanceof Parameter) yield [k, v];
   }
 

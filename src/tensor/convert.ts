@@ -23,10 +23,12 @@ function dense(what: string, t: Tensor): Tensor {
   return t.isContiguous() ? t : copyAs(t, t.dtype);
 }
 
-export function item(t: Tensor): number {
+/** The one value of t: a boolean for a bool tensor, as PyTorch's item() gives a Python bool. */
+export function item(t: Tensor): number | boolean {
   const dev = t.storage.device;
   if (!dev.hasData) throw noData("item", t);
-  return (dev.hostView ? dev.hostView(t.storage, t.offset, 1) : dev.download(t.storage, t.offset, 1))[0]!;
+  const v = (dev.hostView ? dev.hostView(t.storage, t.offset, 1) : dev.download(t.storage, t.offset, 1))[0]!;
+  return t.dtype === "bool" ? v !== 0 : v;
 }
 
 /** A fresh array the caller owns. */
@@ -105,6 +107,42 @@ export function clone(t: Tensor): Tensor {
   const out = copyAs(t, t.dtype);
   if (needsGrad(t)) record(out, "clone", [t], (g) => [g]);
   return out;
+}
+
+/** PyTorch's keyword arguments of `Tensor.to`. */
+export interface ToOptions {
+  dtype?: DType;
+  /** Accepted for PyTorch parity: CPU copies are synchronous, so the result is ready when `to` returns. */
+  nonBlocking?: boolean;
+  /** Always return a new tensor, even when device and dtype already match. */
+  copy?: boolean;
+}
+
+const TO_KEYS = new Set(["dtype", "nonBlocking", "copy"]);
+
+/**
+ * The arguments of `x.to(device | dtype | tensor, dtype? | options?, options?)` as [device, dtype, options]; a tensor
+ * target stands for its own device and dtype, and misspelt options are refused instead of ignored.
+ */
+export function toArgs(target: unknown, second: unknown, third: unknown): [string, DType | undefined, ToOptions] {
+  let device: string;
+  let dtype: DType | undefined;
+  if (typeof target === "object" && target !== null && "storage" in target && "dtype" in target) {
+    const like = target as Tensor;
+    device = like.device;
+    dtype = like.dtype;
+  } else device = String(target);
+  let opts: ToOptions = {};
+  for (const extra of [second, third]) {
+    if (extra === undefined || extra === null) continue;
+    if (typeof extra === "string") dtype = extra as DType;
+    else if (typeof extra === "object") opts = extra as ToOptions;
+    else throw new TypeError(`Tensor.to: expected a dtype or an options object, got ${typeof extra}`);
+  }
+  for (const k of Object.keys(opts)) {
+    if (!TO_KEYS.has(k)) throw new TypeError(`Tensor.to: unknown option "${k}"; the options are dtype, nonBlocking and copy`);
+  }
+  return [device, opts.dtype ?? dtype, opts];
 }
 
 /** `.to(device)`, `.to(dtype)`, `.to(device, dtype)`: t itself when nothing changes, like PyTorch. */

@@ -69,7 +69,15 @@ export function fromTypedArray(data: TypedArray, shape?: readonly number[], dtyp
 
 type Nested = number | boolean | bigint | Nested[] | TypedArray;
 
-function inferNested(data: Nested, shape: number[], depth: number, flat: number[], kind: { float: boolean; bool: boolean }): void {
+interface Kinds {
+  float: boolean;
+  bool: boolean;
+  /** A JS number was seen: torch.tensor's default dtype is float32 unless every number is a bigint. */
+  number: boolean;
+  bigint: boolean;
+}
+
+function inferNested(data: Nested, shape: number[], depth: number, flat: number[], kind: Kinds): void {
   if (Array.isArray(data)) {
     if (shape.length === depth) shape.push(data.length);
     else if (shape[depth] !== data.length) {
@@ -88,12 +96,17 @@ function inferNested(data: Nested, shape: number[], depth: number, flat: number[
     return;
   }
   if (typeof data === "bigint") {
+    if (data > BigInt(Number.MAX_SAFE_INTEGER) || data < -BigInt(Number.MAX_SAFE_INTEGER)) {
+      throw opError("tensor", `${data}n is beyond 2^53: int64 tensors hold exact integers only up to 2^53 (they are stored as doubles)`);
+    }
     flat.push(Number(data));
     kind.bool = false;
+    kind.bigint = true;
     return;
   }
   if (typeof data !== "number") throw opError("tensor", `cannot make a tensor from ${typeof data}`);
   kind.bool = false;
+  kind.number = true;
   flat.push(data);
 }
 
@@ -118,10 +131,11 @@ export function tensor(data: Nested | Tensor, opts?: TensorOptions): Tensor {
   }
   const shape: number[] = [];
   const flat: number[] = [];
-  const kind = { float: false, bool: true };
+  const kind: Kinds = { float: false, bool: true, number: false, bigint: false };
   inferNested(data, shape, 0, flat, kind);
   if (flat.length === 0 && shape.length === 0) kind.bool = false;
-  dtype = dtype ? assertDType(dtype) : kind.bool && flat.length > 0 ? "bool" : "float32";
+  const inferred: DType = kind.bool && flat.length > 0 ? "bool" : kind.bigint && !kind.number ? "int64" : "float32";
+  dtype = dtype ? assertDType(dtype) : inferred;
   const out = allocArray(dtype, flat.length);
   for (let i = 0; i < flat.length; i++) out[i] = castValue(dtype, flat[i]);
   return finish(fromHost(out, shape, dtype, device), opts);

@@ -1,4 +1,4 @@
-import { castValue, isFloating, promoteTypes, promoteWithScalar, type DType } from "../core/dtype.js";
+import { castValue, isFloating, promoteWithScalar, resultTypeOf, type DType } from "../core/dtype.js";
 import { broadcastShapes, sameShape } from "../core/shape.js";
 import { binaryOps, type BinaryName } from "../ops/binary.js";
 import { unaryOps, type UnaryName } from "../ops/unary.js";
@@ -13,6 +13,13 @@ export function scalarOperand(v: Scalar, like: DType): [DType, number] {
   const num = typeof v === "boolean" ? (v ? 1 : 0) : v;
   const dt: DType = typeof v === "boolean" && like === "bool" ? "bool" : promoteWithScalar(like, num);
   return [dt, dt === "float32" ? Math.fround(num) : castValue(dt, num)];
+}
+
+/** PyTorch refuses an integral tensor to a negative integer (scalar) power rather than truncate 1/x^n to 0. */
+export function checkIntegerPow(dt: DType, exponent: number): void {
+  if (!isFloating(dt) && exponent < 0) {
+    throw new Error("Integers to negative integer powers are not allowed. Convert the base to floating point first (x.float().pow(n)).");
+  }
 }
 
 /** A JS number as a 0-d tensor on like's device (filled there: no host memory), for the rare ops that need one. */
@@ -46,7 +53,8 @@ export function unary(op: UnaryName, x: Tensor): Tensor {
   return out;
 }
 
-function resultType(op: BinaryName, common: DType): DType {
+/** The dtype op produces from operands whose common dtype is common. */
+export function resultType(op: BinaryName, common: DType): DType {
   const r = binaryOps[op].result;
   return r === "bool" ? "bool" : r === "float" && !isFloating(common) ? "float32" : common;
 }
@@ -54,7 +62,7 @@ function resultType(op: BinaryName, common: DType): DType {
 export function binary(op: BinaryName, a: Tensor, b: TensorOrScalar): Tensor {
   if (typeof b !== "object") return binaryScalar(op, a, b);
   sameDevice(op, a, b);
-  const dtype = resultType(op, promoteTypes(a.dtype, b.dtype));
+  const dtype = resultType(op, resultTypeOf(a.dtype, a.shape.length, b.dtype, b.shape.length));
   const shape = sameShape(a.shape, b.shape) ? a.shape : broadcastShapes(op, a.shape, b.shape);
   const out = emptyTensor(shape, dtype, a.storage.device);
   const ea = a.shape === shape || sameShape(a.shape, shape) ? a : expandTo(a, shape);
@@ -80,6 +88,7 @@ export function binary(op: BinaryName, a: Tensor, b: TensorOrScalar): Tensor {
 /** a op v for a JS number v: v is a kernel parameter, in the dtype PyTorch's scalar promotion gives it. */
 function binaryScalar(op: BinaryName, a: Tensor, v: Scalar): Tensor {
   const [dt, s] = scalarOperand(v, a.dtype);
+  if (op === "pow") checkIntegerPow(dt, s);
   const out = emptyTensor(a.shape, resultType(op, dt), a.storage.device);
   kernelsFor(a).binaryScalar(op, a, s, out);
   const bw = binaryScalarRules[op];
@@ -97,11 +106,21 @@ export function clamp(x: Tensor, lo: number, hi: number): Tensor {
   return out;
 }
 
-export function where(cond: Tensor, a: Tensor, bIn: TensorOrScalar): Tensor {
+/** A JS number as a 0-d tensor in the dtype PyTorch gives a lone wrapped scalar (int64, float32 or bool). */
+function wrappedScalar(v: Scalar, on: Tensor): Tensor {
+  const dt: DType = typeof v === "boolean" ? "bool" : Number.isInteger(v) ? "int64" : "float32";
+  const t = emptyTensor([], dt, on.storage.device);
+  kernelsFor(on).fill(t, castValue(dt, typeof v === "boolean" ? (v ? 1 : 0) : v));
+  return t;
+}
+
+/** torch.where(cond, a, b): either value may be a JS number, promoted as PyTorch promotes a wrapped scalar. */
+export function where(cond: Tensor, aIn: TensorOrScalar, bIn: TensorOrScalar): Tensor {
+  const a = typeof aIn === "object" ? aIn : typeof bIn === "object" ? asTensor(aIn, bIn) : wrappedScalar(aIn, cond);
   const b = asTensor(bIn, a);
   sameDevices("where", a, b, cond);
   const shape = broadcastShapes("where", broadcastShapes("where", cond.shape, a.shape), b.shape);
-  const dtype = promoteTypes(a.dtype, b.dtype);
+  const dtype = resultTypeOf(a.dtype, a.shape.length, b.dtype, b.shape.length);
   const out = emptyTensor(shape, dtype, a.storage.device);
   kernelsFor(a).where(expandTo(cond, shape), expandTo(a, shape), expandTo(b, shape), out);
   if (needsGrad(a, b)) {

@@ -1,9 +1,10 @@
 import { isGradEnabled } from "../autograd/grad_mode.js";
 import { numelOf } from "../core/shape.js";
 import { kernelsFor, needsGrad, record, sameDevice } from "./dispatch.js";
-import { promoteTypes } from "../core/dtype.js";
+import { canCast, resultTypeOf, type DType } from "../core/dtype.js";
+import { opError } from "../core/errors.js";
 import { binaryOps, type BinaryName } from "../ops/binary.js";
-import { scalarOperand, sumTo } from "./elementwise.js";
+import { resultType, scalarOperand, sumTo } from "./elementwise.js";
 import { fromHost } from "./create.js";
 import { copyAcross } from "./convert.js";
 import { expandTo } from "./movement.js";
@@ -49,6 +50,7 @@ export function apply<T extends Tensor>(self: T, op: (s: Tensor) => Tensor, othe
 export function binaryInPlace<T extends Tensor>(self: T, op: BinaryName, other: TensorOrScalar): T {
   if (typeof other !== "object") {
     const [dt, s] = scalarOperand(other, self.dtype);
+    checkCast(op, resultType(op, dt), self.dtype);
     if (needsGrad(self) || !self.isContiguous() || binaryOps[op].result !== "promote" || dt !== self.dtype) {
       return apply(self, (x) => x.binary(op, other));
     }
@@ -58,13 +60,22 @@ export function binaryInPlace<T extends Tensor>(self: T, op: BinaryName, other: 
     return self;
   }
   sameDevice(`${op}_`, self, other);
-  if (needsGrad(self, other) || !self.isContiguous() || binaryOps[op].result !== "promote" || promoteTypes(self.dtype, other.dtype) !== self.dtype) {
+  const common = resultTypeOf(self.dtype, self.shape.length, other.dtype, other.shape.length);
+  checkCast(op, resultType(op, common), self.dtype);
+  if (needsGrad(self, other) || !self.isContiguous() || binaryOps[op].result !== "promote" || common !== self.dtype) {
     return apply(self, (x) => x.binary(op, other), [other]);
   }
   checkWritable(self, false);
   kernelsFor(self).binary(op, self, expandTo(other, self.shape), self);
   self.storage.version++;
   return self;
+}
+
+/** PyTorch refuses an in-place op whose result type can't be stored in self (int_tensor.add_(1.5)). */
+function checkCast(op: BinaryName, result: DType, self: DType): void {
+  if (!canCast(result, self)) {
+    throw opError(`${op}_`, `result type ${result} can't be cast to the desired output type ${self}; convert first (x = x.to("${result}")) or use the out-of-place ${op}`);
+  }
 }
 
 export function fill<T extends Tensor>(self: T, value: number): T {

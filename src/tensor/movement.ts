@@ -142,8 +142,21 @@ function embed(g: Tensor, shape: readonly number[], dim: number, start: number, 
 }
 
 /** x[start:end:step] along dim, a view. */
+/**
+ * Indices and slice bounds must be integers: PyTorch refuses x[1.5] rather than round it, and a fractional offset
+ * would make a view whose strides point between elements.
+ */
+function integerIndex(op: string, what: string, v: number): void {
+  if (!Number.isInteger(v)) {
+    throw opError(op, `${what} must be an integer, got ${v}; round it first (Math.floor, Math.round or Math.trunc)`);
+  }
+}
+
 export function slice(t: Tensor, dim: number, start: number, end: number, step = 1, grad = true): Tensor {
   const d = normDim("slice", dim, t.dim());
+  integerIndex("slice", "start", start);
+  if (end !== Infinity) integerIndex("slice", "end", end);
+  integerIndex("slice", "step", step);
   const size = t.shape[d];
   if (step <= 0) throw opError("slice", "slice step must be positive");
   const s = start < 0 ? Math.max(start + size, 0) : Math.min(start, size);
@@ -162,6 +175,8 @@ export function slice(t: Tensor, dim: number, start: number, end: number, step =
 
 export function narrow(t: Tensor, dim: number, start: number, length: number): Tensor {
   const d = normDim("narrow", dim, t.dim());
+  integerIndex("narrow", "start", start);
+  integerIndex("narrow", "length", length);
   const st = start < 0 ? start + t.shape[d] : start;
   if (st < 0 || length < 0 || st + length > t.shape[d]) {
     throw opError("narrow", `start (${start}) + length (${length}) exceeds dimension size (${t.shape[d]})`);
@@ -172,7 +187,8 @@ export function narrow(t: Tensor, dim: number, start: number, length: number): T
 export function select(t: Tensor, dim: number, index: number): Tensor {
   const d = normDim("select", dim, t.dim());
   const size = t.shape[d];
-  if (index < -size || index >= size || !Number.isInteger(index)) {
+  integerIndex("select", "index", index);
+  if (index < -size || index >= size) {
     throw opError("select", `index ${index} is out of bounds for dimension ${d} with size ${size}`);
   }
   const i = index < 0 ? index + size : index;

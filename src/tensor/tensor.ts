@@ -57,12 +57,19 @@ export class Tensor {
   /** Set by registerPostAccumulateGradHook; null (the common case) costs backward nothing. */
   postAccumulateGradHooks: ((t: Tensor) => void)[] | null = null;
 
+  /**
+   * shape and strides are frozen: `x.shape` hands out the tensor's own layout (kernels read it on every op), so a
+   * caller that pushes to or assigns into it gets a TypeError instead of corrupting the tensor. Copy it to edit it.
+   */
   constructor(
     readonly storage: Storage,
     readonly shape: number[],
     readonly strides: number[],
     readonly offset: number,
-  ) {}
+  ) {
+    Object.freeze(shape);
+    Object.freeze(strides);
+  }
 
   get dtype(): DType {
     return this.storage.dtype;
@@ -91,8 +98,8 @@ export class Tensor {
   set data(t: Tensor) {
     const self = this as { -readonly [K in "storage" | "shape" | "strides" | "offset"]: Tensor[K] };
     self.storage = t.storage;
-    self.shape = t.shape.slice();
-    self.strides = t.strides.slice();
+    self.shape = Object.freeze(t.shape.slice()) as number[];
+    self.strides = Object.freeze(t.strides.slice()) as number[];
     self.offset = t.offset;
     this.base = t.base;
   }
@@ -129,9 +136,13 @@ export class Tensor {
   }
 
   // ---- data access ----
-  item(): number {
+  /**
+   * The value of a one-element tensor. A bool tensor gives true/false, as in PyTorch; the static type is number
+   * (so `loss.item()` adds up), and `mask.item<boolean>()` types a bool tensor's value.
+   */
+  item<T extends number | boolean = number>(): T {
     if (this.numel() !== 1) throw opError("item", `a Tensor with ${this.numel()} elements cannot be converted to Scalar`);
-    return conv.item(this);
+    return conv.item(this) as T;
   }
   tolist(): NestedArray {
     return conv.tolist(this);
@@ -224,13 +235,15 @@ export class Tensor {
     return this.isContiguous() ? this : conv.clone(this);
   }
   /**
-   * `.to("cpu")`, `.to("cuda:0")`, `.to(torch.float64)`, `.to(device, dtype)`, or `.to(device, { nonBlocking: true })`.
+   * `to(device)`, `to(dtype)`, `to(device, dtype)`, `to(otherTensor)`, each with PyTorch's keywords last:
+   * `x.to("cpu", { nonBlocking: true })`, `x.to("cpu", torch.float64, { copy: true })`.
    * nonBlocking is accepted for PyTorch code: a copy to a GPU never waits for the GPU anyway (it is staged through
    * pinned memory and queued), and a copy back to the host always waits, so its values are there when it returns.
    */
-  to(target: string | DType | { toString(): string }, dtype?: DType | ToOptions, options?: ToOptions): Tensor {
-    const dt = typeof dtype === "string" ? dtype : (dtype?.dtype ?? options?.dtype);
-    return conv.to(this, String(target), dt);
+  to(target: string | DType | Tensor | { toString(): string }, dtype?: DType | conv.ToOptions, opts?: conv.ToOptions): Tensor {
+    const [device, dt, o] = conv.toArgs(target, dtype, opts);
+    const out = conv.to(this, device, dt);
+    return o.copy && out === this ? this.clone() : out;
   }
   cpu(): Tensor {
     return this.to("cpu");
@@ -598,10 +611,4 @@ export class Tensor {
   normal_(mean = 0, std = 1): this {
     return inplace.normal(this, mean, std);
   }
-}
-
-/** The options of Tensor.to (PyTorch's keyword arguments). */
-export interface ToOptions {
-  dtype?: DType;
-  nonBlocking?: boolean;
 }

@@ -24,7 +24,7 @@ export class CountingDataset extends Dataset<[Tensor, number]> {
   }
 }
 
-/** A dataset without workerSpec: numWorkers > 0 must refuse it clearly. */
+/** A dataset without workerSpec: numWorkers > 0 copies it into the workers. */
 export class LocalOnlyDataset extends Dataset<number> {
   get length(): number {
     return 4;

@@ -1,3 +1,4 @@
+import type { Tensor } from "../../tensor/tensor.js";
 import { Module } from "../module.js";
 
 /** Runs its children in order: new Sequential(new Conv2d(3, 6, 5), new ReLU(), ...). */
@@ -23,9 +24,10 @@ export class Sequential extends Module {
     return this;
   }
 
-  override forward(x: unknown): unknown {
+  /** Each module in turn; the usual Sequential of layers maps a Tensor to a Tensor. */
+  override forward(x: Tensor): Tensor {
     let y = x;
-    for (const m of this.children()) y = m.forward(y);
+    for (const m of this.children()) y = m.forward(y) as Tensor;
     return y;
   }
 

@@ -11,15 +11,16 @@ import { defaultRoot, prepareCifar10, type PrepareOptions } from "./cifar_downlo
 import { findCifar10, readCifar10, type CifarArrays } from "./cifar_files.js";
 import { prepareCifar10Sync } from "./prepare_sync.js";
 
-export interface CIFAR10Options {
+/** I: what `transform` makes of an 8-bit image (an ImageU8 without one); L: what `targetTransform` makes of a label. */
+export interface CIFAR10Options<I = ImageU8, L = number> {
   /** Directory holding cifar-10-batches-py/ or cifar-10-batches-bin/ (default $KINDLING_DATA, else ./data). */
   root?: string;
   /** Training set (50 000 images) or test set (10 000). Default true. */
   train?: boolean;
   /** Fetch and extract the official archive when the data is not under root. */
   download?: boolean;
-  transform?: TransformLike | null;
-  targetTransform?: TransformLike | null;
+  transform?: TransformLike<ImageU8, I> | null;
+  targetTransform?: TransformLike<number, L> | null;
   /** No status lines or progress bar. */
   quiet?: boolean;
   /** Mirror URL / checksum (tests, local mirrors). */
@@ -43,7 +44,11 @@ interface CifarWorkerArgs {
 
 const H = 32, W = 32, C = 3, IMG = H * W * C;
 
-export class CIFAR10 extends Dataset<[unknown, unknown]> {
+/**
+ * Samples are [image, label]: with the tutorial's `transform` (ToTensor, Normalize) a CIFAR10<Tensor>, whose get(i)
+ * is [Tensor, number]; without a transform the image is an 8-bit ImageU8.
+ */
+export class CIFAR10<I = ImageU8, L = number> extends Dataset<[I, L]> {
   static readonly baseFolder = "cifar-10-batches-py";
   static readonly url = "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz";
   static readonly filename = "cifar-10-python.tar.gz";
@@ -56,11 +61,11 @@ export class CIFAR10 extends Dataset<[unknown, unknown]> {
   readonly targets: number[];
   readonly classes: string[];
   readonly classToIdx: Record<string, number>;
-  transform: TransformLike | null;
-  targetTransform: TransformLike | null;
+  transform: TransformLike<ImageU8, I> | null;
+  targetTransform: TransformLike<number, L> | null;
   private planCache: { t: TransformLike | null; plan: BatchPlan | null } | null = null;
 
-  constructor(opts: CIFAR10Options = {}, arrays?: SharedArrays) {
+  constructor(opts: CIFAR10Options<I, L> = {}, arrays?: SharedArrays) {
     super();
     this.root = defaultRoot(opts.root);
     this.train = opts.train ?? true;
@@ -84,7 +89,7 @@ export class CIFAR10 extends Dataset<[unknown, unknown]> {
   }
 
   /** Like the constructor, but downloads in-process (and accepts an injected fetch). */
-  static async load(opts: CIFAR10Options & Pick<PrepareOptions, "fetch" | "log"> = {}): Promise<CIFAR10> {
+  static async load<I = ImageU8, L = number>(opts: CIFAR10Options<I, L> & Pick<PrepareOptions, "fetch" | "log"> = {}): Promise<CIFAR10<I, L>> {
     const root = defaultRoot(opts.root);
     const layout = await prepareCifar10({ ...opts, root });
     return new CIFAR10({ ...opts, root, download: false }, readCifar10(root, opts.train ?? true, layout));
@@ -100,13 +105,15 @@ export class CIFAR10 extends Dataset<[unknown, unknown]> {
     return { width: W, height: H, channels: C, data: this.data.slice(i * IMG, (i + 1) * IMG) };
   }
 
-  get(index: number): [unknown, unknown] {
+  get(index: number): [I, L] {
     const i = this.checkIndex(index);
-    let img: unknown = this.image(i);
-    let target: unknown = this.targets[i];
-    if (this.transform) img = applyTransform(this.transform, img);
-    if (this.targetTransform) target = applyTransform(this.targetTransform, target);
-    return [img, target];
+    const img = this.image(i);
+    const target = this.targets[i]!;
+    // Without a transform, I and L are ImageU8 and number (their defaults).
+    return [
+      this.transform ? applyTransform(this.transform, img) : (img as I),
+      this.targetTransform ? applyTransform(this.targetTransform, target) : (target as L),
+    ];
   }
 
   private checkIndex(index: number): number {
@@ -164,7 +171,7 @@ export class CIFAR10 extends Dataset<[unknown, unknown]> {
     return { module: import.meta.url, export: "CIFAR10", args: [args] };
   }
 
-  static fromWorkerSpec(args: CifarWorkerArgs): CIFAR10 {
+  static fromWorkerSpec(args: CifarWorkerArgs): CIFAR10<unknown, unknown> {
     return new CIFAR10(
       {
         root: args.root,

@@ -5,7 +5,7 @@
 import { existsSync, mkdirSync } from "node:fs";
 import { resolve, join } from "node:path";
 import { CIFAR10_PY_DIR, checkCifar10Files, findCifar10, type CifarLayout } from "./cifar_files.js";
-import { downloadFile, md5File } from "./download.js";
+import { downloadFile, md5File, type FetchLike } from "./download.js";
 import { extractArchive } from "./extract.js";
 
 export const CIFAR10_URL = "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz";
@@ -19,7 +19,7 @@ export interface PrepareOptions {
   /** Overridable for tests and mirrors. */
   url?: string;
   md5?: string;
-  fetch?: typeof fetch;
+  fetch?: FetchLike;
   /** Where status lines go (default console.log, like torchvision's prints). */
   log?: (line: string) => void;
 }

@@ -16,6 +16,19 @@ export interface ProgressStream {
   isTTY?: boolean;
 }
 
+/**
+ * The part of the fetch API a download uses, spelt out so that kindling's declarations need neither the DOM lib nor
+ * @types/node; the global fetch fits it.
+ */
+export interface FetchResponse {
+  readonly status: number;
+  readonly statusText: string;
+  readonly ok: boolean;
+  readonly headers: { get(name: string): string | null };
+  readonly body: (AsyncIterable<Uint8Array> & { cancel(): Promise<void> }) | null;
+}
+export type FetchLike = (url: string, init: { headers: Record<string, string> }) => Promise<FetchResponse>;
+
 export interface DownloadOptions {
   url: string;
   dest: string;
@@ -28,7 +41,7 @@ export interface DownloadOptions {
   /** Where progress goes (default process.stderr). A TTY gets a redrawn bar, anything else plain lines. */
   progressStream?: ProgressStream;
   /** Injectable for tests. */
-  fetch?: typeof fetch;
+  fetch?: FetchLike;
 }
 
 export async function md5File(path: string): Promise<string> {
@@ -109,7 +122,7 @@ function parseContentRange(h: string | null): [number, number | undefined] | nul
  * Range request; when the server ignores Range (answers 200) the transfer restarts from zero.
  */
 export async function downloadFile(opts: DownloadOptions): Promise<void> {
-  const doFetch = opts.fetch ?? fetch;
+  const doFetch: FetchLike = opts.fetch ?? (fetch as unknown as FetchLike);
   const part = `${opts.dest}.part`;
   const retries = opts.retries ?? 3;
   const stream = opts.quiet ? null : (opts.progressStream ?? process.stderr);
@@ -121,7 +134,7 @@ export async function downloadFile(opts: DownloadOptions): Promise<void> {
       throw new DownloadError(`${opts.url}: gave up after ${failures} interrupted attempts (last: ${lastError})`);
     }
     const have = partSize(part);
-    let res: Response;
+    let res: FetchResponse;
     try {
       res = await doFetch(opts.url, { headers: have > 0 ? { Range: `bytes=${have}-` } : {} });
     } catch (e) {

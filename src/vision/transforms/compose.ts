@@ -1,16 +1,19 @@
 import { Transform, applyTransform, registerTransform, transformFromSpec, type TransformLike, type TransformSpec } from "./transform.js";
 
-/** Applies transforms in order (torchvision.transforms.Compose). */
-export class Compose extends Transform {
+/**
+ * Applies transforms in order (torchvision.transforms.Compose). Its output type is the last transform's:
+ * `new Compose([new ToTensor(), new Normalize(...)])` is a Compose<Tensor>.
+ */
+export class Compose<O = unknown> extends Transform<unknown, O> {
   readonly transforms: TransformLike[];
-  constructor(transforms: TransformLike[]) {
+  constructor(transforms: readonly [...TransformLike[], TransformLike<never, O>]) {
     super();
     this.transforms = [...transforms];
   }
-  forward(x: unknown): unknown {
+  forward(x: unknown): O {
     let y = x;
-    for (const t of this.transforms) y = applyTransform(t, y);
-    return y;
+    for (const t of this.transforms) y = applyTransform(t as TransformLike<unknown, unknown>, y);
+    return y as O;
   }
   override toSpec(): TransformSpec | null {
     const parts: TransformSpec[] = [];
@@ -25,7 +28,7 @@ export class Compose extends Transform {
     return `Compose(\n${this.transforms.map((t) => `    ${String(t)}`).join("\n")}\n)`;
   }
 }
-registerTransform("Compose", (s) => new Compose((s["transforms"] as TransformSpec[]).map(transformFromSpec)));
+registerTransform("Compose", (s) => new Compose((s["transforms"] as TransformSpec[]).map(transformFromSpec) as [...TransformLike[], TransformLike]));
 
 /** Wraps a function as a transform. Functions can't cross into worker threads, so neither can Lambda. */
 export class Lambda<I = unknown, O = unknown> extends Transform<I, O> {

@@ -1,5 +1,5 @@
 import { defaultGenerator, type Generator } from "../../tensor/random.js";
-import { applyStep, identityMap, sizeOf, type Geometric, type GeometricStep } from "./geometry.js";
+import { applyStep, identityMap, sizeOf, type Geometric, type GeometricStep, type Image } from "./geometry.js";
 import { Transform, registerTransform, type TransformSpec } from "./transform.js";
 
 function reversed(n: number): Int32Array {
@@ -9,7 +9,7 @@ function reversed(n: number): Int32Array {
 }
 
 /** Mirror left-right with probability p (torchvision.transforms.RandomHorizontalFlip). */
-export class RandomHorizontalFlip extends Transform implements Geometric {
+export class RandomHorizontalFlip extends Transform<Image, Image> implements Geometric {
   readonly fill = 0;
   constructor(readonly p = 0.5, readonly generator?: Generator) {
     super();
@@ -21,9 +21,10 @@ export class RandomHorizontalFlip extends Transform implements Geometric {
     const flip = (this.generator ?? defaultGenerator).random() < this.p;
     return { rows: identityMap(h), cols: flip ? reversed(w) : identityMap(w) };
   }
-  forward(x: unknown): unknown {
+  /** An 8-bit image stays one, a tensor stays a tensor. */
+  forward<X extends Image>(x: X): X {
     const [h, w] = sizeOf(x);
-    return applyStep(x, this.drawStep(h, w), 0);
+    return applyStep(x, this.drawStep(h, w), 0) as X;
   }
   override toSpec(): TransformSpec | null {
     return this.generator ? null : { name: "RandomHorizontalFlip", p: this.p };
@@ -35,7 +36,7 @@ export class RandomHorizontalFlip extends Transform implements Geometric {
 registerTransform("RandomHorizontalFlip", (s) => new RandomHorizontalFlip(s["p"] as number));
 
 /** Mirror top-bottom with probability p (torchvision.transforms.RandomVerticalFlip). */
-export class RandomVerticalFlip extends Transform implements Geometric {
+export class RandomVerticalFlip extends Transform<Image, Image> implements Geometric {
   readonly fill = 0;
   constructor(readonly p = 0.5, readonly generator?: Generator) {
     super();
@@ -47,9 +48,10 @@ export class RandomVerticalFlip extends Transform implements Geometric {
     const flip = (this.generator ?? defaultGenerator).random() < this.p;
     return { rows: flip ? reversed(h) : identityMap(h), cols: identityMap(w) };
   }
-  forward(x: unknown): unknown {
+  /** An 8-bit image stays one, a tensor stays a tensor. */
+  forward<X extends Image>(x: X): X {
     const [h, w] = sizeOf(x);
-    return applyStep(x, this.drawStep(h, w), 0);
+    return applyStep(x, this.drawStep(h, w), 0) as X;
   }
   override toSpec(): TransformSpec | null {
     return this.generator ? null : { name: "RandomVerticalFlip", p: this.p };

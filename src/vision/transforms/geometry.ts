@@ -111,6 +111,9 @@ export function gatherTensor(t: Tensor, rows: AxisMap, cols: AxisMap, fill: numb
   return fromTypedArray(out, [...shape.slice(0, -2), rows.length, cols.length], t.dtype);
 }
 
+/** What the geometric transforms take and give back: an 8-bit HWC image or a C x H x W tensor. */
+export type Image = ImageU8 | Tensor;
+
 /** The spatial size of whatever flows through the transforms. */
 export function sizeOf(x: unknown): [number, number] {
   if (isImageU8(x)) return [x.height, x.width];

@@ -1,5 +1,5 @@
 import { defaultGenerator, type Generator } from "../../tensor/random.js";
-import { applyStep, padIndex, sizeOf, type Geometric, type GeometricStep, type PaddingMode } from "./geometry.js";
+import { applyStep, padIndex, sizeOf, type Geometric, type GeometricStep, type Image, type PaddingMode } from "./geometry.js";
 import { Transform, registerTransform, type TransformSpec } from "./transform.js";
 
 export interface RandomCropOptions {
@@ -21,7 +21,7 @@ function padSides(p: RandomCropOptions["padding"]): [number, number, number, num
 }
 
 /** Crop at a random location, after optional padding (torchvision.transforms.RandomCrop). */
-export class RandomCrop extends Transform implements Geometric {
+export class RandomCrop extends Transform<Image, Image> implements Geometric {
   readonly size: [number, number];
   readonly padding: [number, number, number, number];
   readonly padIfNeeded: boolean;
@@ -76,9 +76,10 @@ export class RandomCrop extends Transform implements Geometric {
     return { rows, cols };
   }
 
-  forward(x: unknown): unknown {
+  /** An 8-bit image stays one, a tensor stays a tensor. */
+  forward<X extends Image>(x: X): X {
     const [h, w] = sizeOf(x);
-    return applyStep(x, this.drawStep(h, w), this.fill);
+    return applyStep(x, this.drawStep(h, w), this.fill) as X;
   }
 
   override toSpec(): TransformSpec | null {

@@ -14,8 +14,11 @@ export abstract class Transform<I = unknown, O = unknown> {
   }
 }
 
-/** A transform object or a function, as datasets accept them (torchvision transforms are callables). */
-export type TransformLike<I = any, O = any> = Transform<I, O> | ((x: I) => O);
+/**
+ * A transform object or a function, as datasets accept them (torchvision transforms are callables). Without type
+ * arguments it is any transform: one whose input is unknown (never, by contravariance) and output unknown.
+ */
+export type TransformLike<I = never, O = unknown> = Transform<I, O> | ((x: I) => O);
 
 export function applyTransform<I, O>(t: TransformLike<I, O>, x: I): O {
   return typeof t === "function" ? t(x) : t.forward(x);
