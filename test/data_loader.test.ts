@@ -309,13 +309,14 @@ test("workers: process.exit() in dataset code fails a synchronous loop (no hang)
 });
 
 test("workers: a timeout names the batch it waited for and the worker that held it", async () => {
-  // Tasks of 256 / 128 = 2 batches; sample 300 is in batch 2, the second task, sent to worker 1.
-  const ds = new SlowDataset(1024, 300, 3000);
-  assert.throws(() => [...new DataLoader(ds, { batchSize: 128, numWorkers: 2, timeout: 300 })],
-    /DataLoader timed out after 300 ms waiting for batches 2-3 from worker 1; raise the DataLoader's timeout option/);
+  // Tasks of 256 / 128 = 2 batches; sample 300 is in batch 2, the second task, sent to worker 1. The timeout leaves
+  // worker start-up and batches 0-1 seconds to spare on a loaded machine; sample 300 sleeps far longer than it.
+  const ds = new SlowDataset(1024, 300, 60_000);
+  assert.throws(() => [...new DataLoader(ds, { batchSize: 128, numWorkers: 2, timeout: 2500 })],
+    /DataLoader timed out after 2500 ms waiting for batches 2-3 from worker 1; raise the DataLoader's timeout option/);
   await assert.rejects(async () => {
-    for await (const b of new DataLoader(ds, { batchSize: 128, numWorkers: 2, timeout: 300 })) void b;
-  }, /timed out after 300 ms waiting for batches 2-3 from worker 1/);
+    for await (const b of new DataLoader(ds, { batchSize: 128, numWorkers: 2, timeout: 2500 })) void b;
+  }, /timed out after 2500 ms waiting for batches 2-3 from worker 1/);
 });
 
 test('batches of objects keep a "__proto__" key as a key, and null-prototype dictionaries are collated and moved too', () => {
