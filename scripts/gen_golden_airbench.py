@@ -18,6 +18,13 @@ def det(shape, seed):
     return (torch.sin(torch.arange(n, dtype=torch.float64) * 0.7311 + seed) * 1.3).reshape(shape)
 
 
+def chirp(shape, seed):
+    """Like det() but with a quadratic phase: patches of a chirp are not low-rank (a whitening input)."""
+    n = math.prod(shape)
+    i = torch.arange(n, dtype=torch.float64)
+    return (torch.sin(i * i * 0.0137 + seed) * 1.3).reshape(shape)
+
+
 def flat(t):
     return t.detach().double().reshape(-1).tolist()
 
@@ -178,7 +185,7 @@ torch.manual_seed(5)
 widths = [4, 8, 8]
 net = make_net(widths).double()
 net[0].weight.requires_grad = False
-imgs = det((10, 3, 6, 6), 0.5)
+imgs = chirp((10, 3, 6, 6), 0.5)
 wt, cov = whitening(imgs)
 net[0].weight.data.copy_(wt)
 x = det((4, 3, 25, 25), 1.5)

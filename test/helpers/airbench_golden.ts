@@ -50,3 +50,11 @@ export function det(shape: number[], seed: number): torch.Tensor {
   for (let i = 0; i < n; i++) d[i] = Math.sin(i * 0.7311 + seed) * 1.3;
   return torch.fromTypedArray(d, shape);
 }
+
+/** The generator's chirp(): a quadratic-phase sine, whose 2x2 patches span all 12 dimensions. */
+export function chirp(shape: number[], seed: number): torch.Tensor {
+  const n = shape.reduce((a, b) => a * b, 1);
+  const d = new Float64Array(n);
+  for (let i = 0; i < n; i++) d[i] = Math.sin(i * i * 0.0137 + seed) * 1.3;
+  return torch.fromTypedArray(d, shape);
+}
