@@ -51,6 +51,8 @@ export const TRAIN_SPECS: Specs = {
   json: { kind: "bool", help: "print a machine-readable summary on stdout (human lines go to stderr)" },
   progress: { kind: "bool", help: "progress bar on TTYs, status lines otherwise (--no-progress to hide)", default: true },
   "nproc-per-node": { kind: "int", min: 1, help: "train data-parallel in N processes (MPI; --batch-size is per process)", default: 1 },
+  recipe: { kind: "string", help: "tutorial (the PyTorch CIFAR-10 tutorial) or airbench94 (94 %-class CIFAR-10 recipe; batch 1024, 9.9 epochs by default)", default: "tutorial", choices: ["tutorial", "airbench94"] },
+  runs: { kind: "int", min: 1, help: "airbench94: independent runs from consecutive seeds, then mean ± std", default: 1 },
 };
 
 /** Signals that stop training cleanly (SIGHUP: the terminal went away). */
