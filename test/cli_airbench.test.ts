@@ -22,15 +22,15 @@ const TINY = ["train", "--recipe", "airbench94", "--dataset", "synthetic", "--tr
 
 test("train --recipe airbench94 --runs 2: per-epoch table, mean ± std, checkpoint, model, metrics and report", () => {
   const out = path.join(tmp, "run");
-  const r = kindling([...TINY, "--epochs", "1", "--runs", "2", "--out", out, "--json", "--no-progress"]);
+  const r = kindling([...TINY, "--epochs", "1.5", "--runs", "2", "--out", out, "--json", "--no-progress"]);
   assert.equal(r.code, 0, r.stderr);
   const s = JSON.parse(r.stdout);
   assert.equal(s.recipe, "airbench94");
   assert.deepEqual(s.seeds, [7, 8]);
   assert.equal(s.runs.length, 2);
   for (const run of s.runs) {
-    assert.equal(run.steps, 2);
-    assert.equal(run.epochs.length, 1);
+    assert.equal(run.steps, 3); // ceil(2 steps per epoch x 1.5)
+    assert.equal(run.epochs.length, 2);
     assert.ok(run.ttaValAcc >= 0 && run.ttaValAcc <= 1);
   }
   const accs = s.runs.map((x: { ttaValAcc: number }) => x.ttaValAcc);
@@ -38,14 +38,14 @@ test("train --recipe airbench94 --runs 2: per-epoch table, mean ± std, checkpoi
   assert.ok(Math.abs(s.ttaValAcc.mean - mean) < 1e-12);
   assert.ok(Math.abs(s.ttaValAcc.std - Math.abs(accs[0] - accs[1]) / Math.SQRT2) < 1e-12, "sample standard deviation");
   assert.match(r.stderr, /\|\s+run \|\s+epoch \|\s+train_loss \|\s+train_acc \|\s+val_acc \|\s+tta_val_acc \|\s+seconds \|/);
-  assert.match(r.stderr, /\|\s+2 \|\s+1 \|\s+\d+\.\d{4} \|/);
+  assert.match(r.stderr, /\|\s+2 \|\s+2 \|\s+\d+\.\d{4} \|/);
   assert.match(r.stderr, /TTA val accuracy: \d+\.\d\d % ± \d+\.\d\d over 2 runs/);
   for (const f of ["checkpoint.safetensors", "model.safetensors", "metrics.jsonl", "report.html"]) assert.ok(fs.existsSync(path.join(out, f)), f);
   const ck = readCheckpoint(path.join(out, "checkpoint.safetensors"));
   assert.equal(ck.extra.recipe, "airbench94");
   assert.ok("2.norm1.bias" in ck.tensors && "0.weight" in ck.tensors);
   const recs = fs.readFileSync(path.join(out, "metrics.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l));
-  assert.equal(recs.filter((x) => x.type === "epoch").length, 2);
+  assert.equal(recs.filter((x) => x.type === "epoch").length, 4);
   assert.equal(recs[recs.length - 1].type, "summary");
 });
 
@@ -56,6 +56,9 @@ test("train --recipe airbench94 refuses what does not apply, and a training set 
   const b = kindling(["train", "--dataset", "synthetic", "--runs", "2", "--out", path.join(tmp, "y")]);
   assert.equal(b.code, 2);
   assert.match(b.stderr, /--runs is for --recipe airbench94/);
+  const d = kindling(["train", "--dataset", "synthetic", "--epochs", "1.5", "--out", path.join(tmp, "w")]);
+  assert.equal(d.code, 2);
+  assert.match(d.stderr, /--epochs expects an integer of at least 1, got 1.5/);
   const c = kindling([...TINY, "--batch-size", "128", "--out", path.join(tmp, "z")]);
   assert.notEqual(c.code, 0);
   assert.match(c.stderr, /smaller than one batch of 128: lower --batch-size/);

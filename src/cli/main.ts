@@ -92,6 +92,8 @@ export async function main(argv: readonly string[]): Promise<number> {
         return await launchTrain(rest, { nproc, seed: opts.seed as number | undefined, resume: opts.resume as string | undefined });
       } else {
         if (opts.runs !== undefined) throw new UsageError("--runs is for --recipe airbench94");
+        const e = opts.epochs as number | undefined;
+        if (e !== undefined && !(Number.isInteger(e) && e >= 1)) throw new UsageError(`kindling train: --epochs expects an integer of at least 1, got ${e}`);
         result = await train(resolveConfig(opts));
       }
     } else if (cmd === "eval") {

@@ -30,7 +30,7 @@ export const TRAIN_SPECS: Specs = {
   dataset: { kind: "string", help: "cifar10, or synthetic: a small built-in generated 10-class set (offline)", default: "cifar10", choices: ["cifar10", "synthetic"] },
   data: { kind: "string", metavar: "DIR", help: "CIFAR-10 root (holding cifar-10-batches-py/ or -bin/)", default: "$KINDLING_DATA or ./data" },
   download: { kind: "bool", help: "download CIFAR-10 into --data when it is missing" },
-  epochs: { kind: "int", min: 1, help: "passes over the training set", default: 2 },
+  epochs: { kind: "number", min: 0, help: "passes over the training set (a whole number; airbench94 also takes fractions)", default: "2 (airbench94: 9.9)" },
   "batch-size": { kind: "int", min: 1, help: "mini-batch size", default: 4 },
   lr: { kind: "number", min: 0, help: "SGD learning rate", default: 0.001 },
   momentum: { kind: "number", min: 0, help: "SGD momentum", default: 0.9 },

@@ -49,6 +49,7 @@ export function resolveAirbenchConfig(o: Record<string, string | number | boolea
     }
   }
   const pick = <T>(k: string, d: T): T => (o[k] ?? d) as T;
+  if (o.epochs !== undefined && !((o.epochs as number) > 0)) throw new UsageError(`--epochs must be more than 0, got ${o.epochs}`);
   return {
     dataset: pick("dataset", "cifar10"),
     data: pick<string | undefined>("data", undefined),
