@@ -161,7 +161,7 @@ export async function trainAirbench(cfg: AirbenchConfig): Promise<{ summary: Air
         progress.clear();
         out.line(row([String(r + 1), String(e.epoch), fmt(e.trainLoss, 4), fmt(e.trainAcc, 4), fmt(e.valAcc, 4), fmt(e.ttaValAcc, 4), fmt(e.seconds, 1)]));
         metric({ type: "epoch", run: r + 1, ...e });
-        if (lastRun) accuracyCurve.push({ step: e.epoch, accuracy: e.valAcc });
+        if (lastRun) accuracyCurve.push({ step: e.globalStep, accuracy: e.valAcc });
       },
     });
     results.push(res);

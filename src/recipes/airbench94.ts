@@ -260,6 +260,8 @@ export interface EpochStats {
   ttaValAcc: number | null;
   /** Training time so far (evaluation excluded). */
   seconds: number;
+  /** Optimizer steps taken so far. */
+  globalStep: number;
 }
 
 export interface RunResult {
@@ -338,7 +340,7 @@ export async function trainAirbench94(train: ImageSet, test: ImageSet, o: RunOpt
     trainMs += performance.now() - e0;
     const isLast = step >= total;
     const valAcc = evalEach || isLast ? accuracyOf(predict(net, test, 0, device), test.labels) : NaN;
-    const stats: EpochStats = { epoch: epoch + 1, trainLoss: last.loss, trainAcc: last.acc, valAcc, ttaValAcc: null, seconds: trainMs / 1000 };
+    const stats: EpochStats = { epoch: epoch + 1, trainLoss: last.loss, trainAcc: last.acc, valAcc, ttaValAcc: null, seconds: trainMs / 1000, globalStep: step };
     if (!isLast) {
       epochs.push(stats);
       o.onEpoch?.(stats);
