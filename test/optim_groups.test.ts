@@ -111,3 +111,21 @@ test("optimizers skip frozen parameters (requiresGrad_(false)) and those without
     assert.equal(opt.state.has(frozen), false);
   }
 });
+
+test("StepLR, CosineAnnealingLR and OneCycleLR schedule each group from its own initial lr", () => {
+  const make = () => new optim.SGD([{ params: [torch.zeros([1]).requiresGrad_()], lr: 0.4 }, { params: [torch.zeros([1]).requiresGrad_()], lr: 0.1 }], { lr: 1, momentum: 0.9 });
+  const a = make();
+  const step = new optim.lrScheduler.StepLR(a, 2, 0.5);
+  for (let i = 0; i < 4; i++) step.step();
+  assertClose(a.paramGroups.map((g) => g.lr), [0.1, 0.025], { rtol: 1e-12 });
+  const b = make();
+  const cos = new optim.lrScheduler.CosineAnnealingLR(b, 10, 0.01);
+  for (let i = 0; i < 3; i++) cos.step();
+  const c3 = (base: number) => 0.01 + ((base - 0.01) * (1 + Math.cos((Math.PI * 3) / 10))) / 2;
+  assertClose(b.paramGroups.map((g) => g.lr), [c3(0.4), c3(0.1)], { rtol: 1e-12 });
+  const c = make();
+  const one = new optim.lrScheduler.OneCycleLR(c, [1, 0.5], { totalSteps: 10, cycleMomentum: false });
+  assertClose(c.paramGroups.map((g) => g.lr), [1 / 25, 0.5 / 25], { rtol: 1e-12 });
+  for (let i = 0; i < 2; i++) one.step();
+  assertClose([c.paramGroups[0]!.lr / c.paramGroups[1]!.lr], [2], { rtol: 1e-12, msg: "the groups keep their max-lr ratio" });
+});
