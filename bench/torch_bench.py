@@ -51,6 +51,58 @@ def airbench():
                          nn.MaxPool2d(3), nn.Flatten(), nn.Linear(256, 10, bias=False))
 
 
+class Mul(nn.Module):
+    def __init__(self, s):
+        super().__init__()
+        self.s = s
+
+    def forward(self, x):
+        return x * self.s
+
+
+def airbench94_group(cin, cout):
+    def conv(a, b):
+        c = nn.Conv2d(a, b, 3, padding="same", bias=False)
+        nn.init.dirac_(c.weight.data[:a])
+        return c
+
+    def bn(c):
+        m = nn.BatchNorm2d(c, eps=1e-12, momentum=0.4)
+        m.weight.requires_grad = False
+        return m
+
+    return nn.Sequential(conv(cin, cout), nn.MaxPool2d(2), bn(cout), nn.GELU(), conv(cout, cout), bn(cout), nn.GELU())
+
+
+def airbench94_step_seconds():
+    """The airbench94 recipe's own train step at batch 1024 (float32, as kindling): see bench/run.ts."""
+    net = nn.Sequential(nn.Conv2d(3, 24, 2, bias=True), nn.GELU(), airbench94_group(24, 64), airbench94_group(64, 256),
+                        airbench94_group(256, 256), nn.MaxPool2d(3), nn.Flatten(), nn.Linear(256, 10, bias=False), Mul(1 / 9))
+    net[0].weight.requires_grad = False
+    kilostep = 1024 * (1 + 1 / (1 - 0.85))
+    lr, wd = 11.5 / kilostep, 0.0153 * 1024 / kilostep
+    named = [(k, p) for k, p in net.named_parameters() if p.requires_grad]
+    # BatchNorm biases (the only trainable BatchNorm parameters) at 64x the lr.
+    norm = [p for k, p in named if p.dim() == 1 and k != "0.bias"]
+    other = [p for k, p in named if not (p.dim() == 1 and k != "0.bias")]
+    opt = torch.optim.SGD([dict(params=norm, lr=lr * 64, weight_decay=wd / (lr * 64)), dict(params=other, lr=lr, weight_decay=wd / lr)],
+                          momentum=0.85, nesterov=True)
+    x, y = torch.randn(1024, 3, 32, 32), torch.randint(0, 10, (1024,))
+
+    def step():
+        loss = F.cross_entropy(net(x), y, label_smoothing=0.2, reduction="none").sum()
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+    step()
+    times = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        step()
+        times.append(time.perf_counter() - t)
+    return statistics.median(times)
+
+
 def train_steps(net, batch, steps, lr=0.001):
     net = net.to(device)
     opt = torch.optim.SGD(net.parameters(), lr=lr, momentum=0.9)
@@ -85,6 +137,8 @@ if (not only or "airbench" in only) and on_gpu:
     out["airbench_b512_img_s"] = 512 / train_steps(airbench(), 512, 20)
 elif not only or "airbench" in only:
     out["airbench_b128_img_s"] = 128 / train_steps(airbench(), 128, 2)
+if not only or "airbench94" in only:
+    out["airbench94_b1024_img_s"] = 1024 / airbench94_step_seconds()
 if not only or "gemm" in only:
     for n in (512, 2048):
         a, b = torch.randn(n, n).to(device), torch.randn(n, n).to(device)

@@ -54,9 +54,3 @@ export const baddbmm = (input: Tensor, b1: Tensor, b2: Tensor, o?: la.AddmmOptio
 /** torch.einsum("bij,bjk->bik", a, b): matmul, batched, transpose, trace, diagonal, outer, sums and "...". */
 export const einsum = (equation: string, ...operands: (Tensor | readonly Tensor[])[]): Tensor =>
   la.einsum(equation, operands.length === 1 && Array.isArray(operands[0]) ? (operands[0] as readonly Tensor[]) : (operands as Tensor[]));
-
-/** torch.linalg: vector norms. */
-export const linalg = {
-  vectorNorm: (a: Tensor, ord = 2, o: m.VectorNormOptions = {}): Tensor => m.vectorNorm(a, ord, o),
-  norm: (a: Tensor, ord: number | "fro" = "fro", dim?: Dims | null, o?: KeepDim): Tensor => m.norm(a, ord, dim, o?.keepdim ?? false),
-};

@@ -27,3 +27,4 @@ export * as io from "./io/index.js";
 export * as distributed from "./distributed/index.js";
 export type { ToOptions } from "./tensor/convert.js";
 export { noGradAsync } from "./autograd/grad_mode.js";
+export * as linalg from "./linalg.js";

@@ -190,8 +190,8 @@ test("parameter groups use their own hyper-parameters; params without grad are s
   assertClose(values(p0), want0, { rtol: 1e-12 });
   assertClose(values(p1), want1, { rtol: 1e-12 });
   assert.deepEqual(values(frozen), [5, 6]);
-  assert.throws(() => new optim.SGD([p0, p0.mul(2)]), /non-leaf/);
-  assert.throws(() => new optim.SGD([{ params: [p0] }, { params: [p0] }]), /more than one parameter group/);
+  assert.throws(() => new optim.SGD([p0, p0.mul(2)], { lr: 0.1 }), /non-leaf/);
+  assert.throws(() => new optim.SGD([{ params: [p0] }, { params: [p0] }], { lr: 0.1 }), /more than one parameter group/);
   assert.throws(() => new optim.SGD([p0], { lr: 0.1, nesterov: true }), /nesterov/);
   assert.throws(() => new optim.SGD([], { lr: 0.1 }), /empty parameter list/);
 });

@@ -85,10 +85,17 @@ export async function main(argv: readonly string[]): Promise<number> {
     if (cmd === "train") {
       if (positionals.length) throw new UsageError(`kindling train: unexpected argument '${positionals[0]}'`);
       const nproc = opts.nprocPerNode as number | undefined;
-      if (nproc !== undefined && nproc > 1 && launchedRank() === null) {
+      if (opts.recipe === "airbench94") {
+        const { resolveAirbenchConfig, trainAirbench } = await import("./train_airbench.js");
+        result = await trainAirbench(resolveAirbenchConfig(opts));
+      } else if (nproc !== undefined && nproc > 1 && launchedRank() === null) {
         return await launchTrain(rest, { nproc, seed: opts.seed as number | undefined, resume: opts.resume as string | undefined });
+      } else {
+        if (opts.runs !== undefined) throw new UsageError("--runs is for --recipe airbench94");
+        const e = opts.epochs as number | undefined;
+        if (e !== undefined && !(Number.isInteger(e) && e >= 1)) throw new UsageError(`kindling train: --epochs expects an integer of at least 1, got ${e}`);
+        result = await train(resolveConfig(opts));
       }
-      result = await train(resolveConfig(opts));
     } else if (cmd === "eval") {
       if (positionals.length) throw new UsageError(`kindling eval: unexpected argument '${positionals[0]}'`);
       result = await evalCommand(opts);

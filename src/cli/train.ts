@@ -30,7 +30,7 @@ export const TRAIN_SPECS: Specs = {
   dataset: { kind: "string", help: "cifar10, or synthetic: a small built-in generated 10-class set (offline)", default: "cifar10", choices: ["cifar10", "synthetic"] },
   data: { kind: "string", metavar: "DIR", help: "CIFAR-10 root (holding cifar-10-batches-py/ or -bin/)", default: "$KINDLING_DATA or ./data" },
   download: { kind: "bool", help: "download CIFAR-10 into --data when it is missing" },
-  epochs: { kind: "int", min: 1, help: "passes over the training set", default: 2 },
+  epochs: { kind: "number", min: 0, help: "passes over the training set (a whole number; airbench94 also takes fractions)", default: "2 (airbench94: 9.9)" },
   "batch-size": { kind: "int", min: 1, help: "mini-batch size", default: 4 },
   lr: { kind: "number", min: 0, help: "SGD learning rate", default: 0.001 },
   momentum: { kind: "number", min: 0, help: "SGD momentum", default: 0.9 },
@@ -51,6 +51,8 @@ export const TRAIN_SPECS: Specs = {
   json: { kind: "bool", help: "print a machine-readable summary on stdout (human lines go to stderr)" },
   progress: { kind: "bool", help: "progress bar on TTYs, status lines otherwise (--no-progress to hide)", default: true },
   "nproc-per-node": { kind: "int", min: 1, help: "train data-parallel in N processes (MPI; --batch-size is per process)", default: 1 },
+  recipe: { kind: "string", help: "tutorial (the PyTorch CIFAR-10 tutorial) or airbench94 (94 %-class CIFAR-10 recipe; batch 1024, 9.9 epochs by default)", default: "tutorial", choices: ["tutorial", "airbench94"] },
+  runs: { kind: "int", min: 1, help: "airbench94: independent runs from consecutive seeds, then mean ± std", default: 1 },
 };
 
 /** Signals that stop training cleanly (SIGHUP: the terminal went away). */

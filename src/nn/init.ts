@@ -89,3 +89,4 @@ export function resetLinearLike(weight: Tensor, bias: Tensor | null): void {
     uniform_(bias, -bound, bound);
   }
 }
+export { dirac_ } from "./init_dirac.js";

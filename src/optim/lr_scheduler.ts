@@ -140,3 +140,20 @@ export class OneCycleLR extends LRScheduler {
     return this.phased(step, this.o.threePhase ? [initial, max, initial, min] : [initial, max, min]);
   }
 }
+
+/** lr = initial lr × lrLambda(epoch); one function for every group, or one per group (PyTorch's LambdaLR). */
+export class LambdaLR extends LRScheduler {
+  private readonly lambdas: ((epoch: number) => number)[];
+
+  constructor(optimizer: Optimizer, lrLambda: ((epoch: number) => number) | ((epoch: number) => number)[]) {
+    super(optimizer);
+    const n = optimizer.paramGroups.length;
+    if (Array.isArray(lrLambda) && lrLambda.length !== n) throw new Error(`LambdaLR: expected ${n} lr_lambdas, but got ${lrLambda.length}`);
+    this.lambdas = Array.isArray(lrLambda) ? [...lrLambda] : Array.from({ length: n }, () => lrLambda);
+    this.init();
+  }
+
+  protected lrAt(epoch: number, base: number, gi: number): number {
+    return base * this.lambdas[gi]!(epoch);
+  }
+}

@@ -5,10 +5,17 @@ import type { DeviceKernels } from "../backend/device.js";
 
 export type Hyper = Record<string, number | boolean | number[] | null>;
 
-export interface ParamGroup<H extends Hyper = Hyper> {
-  params: Tensor[];
-  options: H;
-}
+/**
+ * One parameter group: its parameters and its hyper-parameters as own properties, as in PyTorch
+ * (`opt.paramGroups[0].lr = 0.01` sets what the next step uses). `options` is the same group seen as its
+ * hyper-parameters (kept for code written before groups carried them directly).
+ */
+export type ParamGroup<H extends Hyper = Hyper> = string extends keyof H
+  ? { params: Tensor[]; readonly options: H; [hyper: string]: unknown }
+  : H & { params: Tensor[]; readonly options: H };
+
+/** A group as handed to the constructor or addParamGroup: its parameters and any hyper-parameters to override. */
+export type ParamGroupSpec<H extends Hyper = Hyper> = { params: Iterable<Tensor> } & Partial<H>;
 
 export type ParamState = Record<string, Tensor | number>;
 
@@ -17,7 +24,10 @@ export interface OptimizerStateDict {
   paramGroups: (Hyper & { params: number[] })[];
 }
 
-export type ParamsArg<H extends Hyper> = Iterable<Tensor> | { params: Iterable<Tensor>; [k: string]: unknown }[] | Partial<H>[];
+export type ParamsArg<H extends Hyper> = Iterable<Tensor> | ParamGroupSpec<H>[];
+
+/** PyTorch's `required` marker: a default no group may leave out (SGD's lr). */
+export const REQUIRED: unique symbol = Symbol("required");
 
 /**
  * Holds parameter groups and per-parameter state. Subclasses implement stepGroup, which hands every parameter of a
@@ -27,22 +37,39 @@ export abstract class Optimizer<H extends Hyper = Hyper> {
   readonly paramGroups: ParamGroup<H>[] = [];
   readonly state = new Map<Tensor, ParamState>();
 
-  protected constructor(params: ParamsArg<H>, readonly defaults: H) {
+  readonly defaults: H;
+
+  /** `defaults` entries set to REQUIRED must be given by every group. */
+  protected constructor(params: ParamsArg<H>, defaults: { [K in keyof H]: H[K] | typeof REQUIRED }) {
+    this.defaults = defaults as H;
     const list = [...(params as Iterable<unknown>)];
     if (list.length === 0) throw new Error(`${this.constructor.name} got an empty parameter list`);
     const isGroup = (v: unknown): v is { params: Iterable<Tensor> } => typeof v === "object" && v !== null && "params" in v && !("storage" in v);
-    if (isGroup(list[0])) for (const g of list as { params: Iterable<Tensor> }[]) this.addParamGroup(g);
-    else this.addParamGroup({ params: list as Tensor[] });
+    if (isGroup(list[0])) for (const g of list as ParamGroupSpec<H>[]) this.addParamGroup(g);
+    else this.addParamGroup({ params: list as Tensor[] } as unknown as ParamGroupSpec<H>);
   }
 
-  addParamGroup(group: { params: Iterable<Tensor>; [k: string]: unknown }): void {
+  addParamGroup(group: ParamGroupSpec<H>): void {
     const { params, ...rest } = group;
+    if (params === undefined || params === null || typeof (params as Iterable<Tensor>)[Symbol.iterator] !== "function") {
+      throw new Error(`${this.constructor.name}: a parameter group needs "params", an iterable of tensors`);
+    }
     const ps = [...params];
     for (const p of ps) {
       if (!p.isLeaf) throw new Error("can't optimize a non-leaf Tensor");
       if (this.paramGroups.some((g) => g.params.includes(p))) throw new Error("some parameters appear in more than one parameter group");
     }
-    this.paramGroups.push({ params: ps, options: { ...this.defaults, ...(rest as Partial<H>) } as H });
+    const g: Record<string, unknown> = { params: ps };
+    for (const [k, v] of Object.entries(this.defaults) as [string, unknown][]) {
+      const given = (rest as Record<string, unknown>)[k];
+      if (given === undefined && v === REQUIRED) {
+        throw new Error(`${this.constructor.name}: parameter group didn't specify a value of required optimization parameter ${k}`);
+      }
+      g[k] = given === undefined ? v : given;
+    }
+    for (const [k, v] of Object.entries(rest)) if (v !== undefined && !(k in g)) g[k] = v;
+    Object.defineProperty(g, "options", { get: () => g, enumerable: false });
+    this.paramGroups.push(g as ParamGroup<H>);
   }
 
   zeroGrad(setToNone = true): void {
@@ -62,7 +89,8 @@ export abstract class Optimizer<H extends Hyper = Hyper> {
         const ps: Tensor[] = [];
         let mixed = false;
         for (const p of g.params) {
-          if (!p.grad) continue;
+          // Frozen parameters (requiresGrad_(false)) are skipped even when a gradient was left on them.
+          if (!p.grad || !p.requiresGrad) continue;
           if (!p.isContiguous() || !p.grad.isContiguous()) throw new Error(`${this.constructor.name}: parameters and gradients must be contiguous`);
           this.checkDevice(p, p.grad);
           if (ps.length && p.storage.device !== ps[0]!.storage.device) mixed = true;
@@ -109,7 +137,7 @@ export abstract class Optimizer<H extends Hyper = Hyper> {
         if (s) state[i] = Object.fromEntries(Object.entries(s).map(([k, v]) => [k, typeof v === "number" ? v : v.clone()]));
         ids.push(i++);
       }
-      paramGroups.push({ ...g.options, params: ids });
+      paramGroups.push({ ...(g as Hyper), params: ids });
     }
     return { state, paramGroups };
   }
@@ -127,7 +155,7 @@ export abstract class Optimizer<H extends Hyper = Hyper> {
     sd.paramGroups.forEach((sg, gi) => {
       const g = this.paramGroups[gi];
       const { params: ids, ...opts } = sg;
-      g.options = { ...g.options, ...opts } as H;
+      Object.assign(g, opts);
       ids.forEach((id, j) => {
         const s = sd.state[id];
         const p = g.params[j];

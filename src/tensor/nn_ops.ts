@@ -6,6 +6,7 @@ import { fmtShape, opError } from "../core/errors.js";
 import { normDim, numelOf } from "../core/shape.js";
 import type { Conv2dParams, CrossEntropyParams, Pool2dParams, Reduction } from "../ops/kernels.js";
 import { emptyTensor } from "./create.js";
+import { pad } from "./pad.js";
 import { kernelsFor, needsGrad, record, sameDevice, sameDevices } from "./dispatch.js";
 import type { Tensor } from "./tensor.js";
 
@@ -88,7 +89,8 @@ export function conv2d(x: Tensor, weight: Tensor, bias: Tensor | null | undefine
     if (strideH !== 1 || strideW !== 1) throw opError("conv2d", "padding='same' is not supported for strided convolutions");
     const th = dilH * (KH - 1);
     const tw = dilW * (KW - 1);
-    if (th % 2 || tw % 2) throw opError("conv2d", "padding='same' with an even total padding is not supported yet");
+    // An odd total (even kernels such as airbench's 2x2): PyTorch puts the extra row/column at the bottom/right.
+    if (th % 2 || tw % 2) return conv2d(pad(x, [tw >> 1, tw - (tw >> 1), th >> 1, th - (th >> 1)]), weight, bias, { ...o, padding: 0 });
     [padH, padW] = [th / 2, tw / 2];
   } else [padH, padW] = pair("conv2d", "padding", o.padding, 0);
   const OH = Math.floor((H + 2 * padH - dilH * (KH - 1) - 1) / strideH) + 1;

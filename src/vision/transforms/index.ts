@@ -7,3 +7,4 @@ export { RandomCrop, type RandomCropOptions } from "./random_crop.js";
 export { RandomHorizontalFlip, RandomVerticalFlip } from "./flip.js";
 export type { PaddingMode } from "./geometry.js";
 export type { ImageU8 } from "./image.js";
+export { alternatingFlip, batchCrop, batchFlipLR, batchReflectPad, batchTranslate, type BatchRandomOptions } from "./batch_aug.js";
