@@ -1,8 +1,12 @@
 // Per-layer convolution throughput on airbench94's shapes (and the tutorial net's), forward, input gradient (dgrad)
 // and weight gradient (wgrad) timed apart through the native addon, as GFLOP/s and % of a given FMA peak; with
 // --torch, PyTorch 1.13 (/usr/bin/python3, torch.set_num_threads = ours) on the same shapes in the same session.
-//   node dist/bench/conv_layers.js [--batch 128] [--runs 5] [--peak GFLOPS] [--torch] [--only fwd,dgrad,wgrad]
+//   node dist/bench/conv_layers.js [--batch 128] [--runs 5] [--threads N] [--cpu] [--peak GFLOPS] [--torch]
+//                                  [--only fwd,dgrad,wgrad]
 // --peak: the FMA peak to compare against (measure it with native/dev/fma_peak.cc); without it no % column.
+// --cpu: rates per CPU-second of this process instead of per wall-clock second. On a machine shared with other
+// work, wall-clock rates measure the load as much as the kernels; with --threads 1 the CPU-time rate is the
+// kernel's own (compare with fma_peak's per-CPU-second figure). PyTorch's side is timed the same way.
 // KINDLING_CONV=im2col selects the earlier im2col + GEMM convolution path, for before/after tables.
 import { execFileSync } from "node:child_process";
 import { existsSync, writeFileSync } from "node:fs";
@@ -17,6 +21,7 @@ const batch = Number(opt("--batch") ?? 128);
 const runs = Number(opt("--runs") ?? 5);
 const peak = opt("--peak") ? Number(opt("--peak")) : undefined;
 const dirs = (opt("--only") ?? "fwd,dgrad,wgrad").split(",");
+const cpu = args.includes("--cpu");
 
 interface Layer { name: string; n: number; c: number; h: number; oc: number; k: number; pad: number }
 // airbench94 on 32x32 inputs: the 2x2 whitening conv leaves 31x31, each group's maxpool halves (floor) the side
@@ -33,19 +38,25 @@ const layers: Layer[] = [
 
 const a = loadAddon();
 if (!a) throw new Error("the native addon did not load: build it with `npm run build`");
+if (opt("--threads")) a.setNumThreads(Number(opt("--threads")));
 const threads = a.getNumThreads();
+const clock = () => {
+  if (!cpu) return performance.now() / 1000;
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+};
 const rnd = (n: number) => Float32Array.from({ length: n }, () => Math.random() - 0.5);
 
-/** Median seconds of f over `runs` timed batches, each long enough (>= 50 ms) to swamp timer noise. */
+/** Median seconds (wall or CPU) of f over `runs` timed batches, each long enough (>= 50 ms) to swamp timer noise. */
 function time(f: () => void): number {
   f();
   let reps = 1;
-  for (let t = performance.now(); performance.now() - t < 50; reps++) f();
+  for (let t = clock(); clock() - t < 0.05; reps++) f();
   const times: number[] = [];
   for (let r = 0; r < runs; r++) {
-    const t = performance.now();
+    const t = clock();
     for (let i = 0; i < reps; i++) f();
-    times.push((performance.now() - t) / 1000 / reps);
+    times.push((clock() - t) / reps);
   }
   return median(times);
 }
@@ -70,12 +81,13 @@ let theirs: Map<string, number> | null = null;
 if (args.includes("--torch") && existsSync("/usr/bin/python3")) {
   const script = path.join(os.tmpdir(), `kindling_conv_layers_${process.pid}.py`);
   writeFileSync(script, torchScript(layers, dirs));
-  const out = execFileSync("/usr/bin/python3", [script, String(threads), String(runs)], { encoding: "utf8" });
+  const out = execFileSync("/usr/bin/python3", [script, String(threads), String(runs), cpu ? "cpu" : "wall"], { encoding: "utf8" });
   theirs = new Map(JSON.parse(out.trim().split("\n").pop()!) as [string, number][]);
 }
 
 const conv = process.env.KINDLING_CONV ?? "default";
-console.log(`conv layers: isa=${a.isa()} threads=${threads} batch=${batch} (tutorial rows batch 4) conv path=${conv}, median of ${runs}` +
+console.log(`conv layers: isa=${a.isa()} threads=${threads} batch=${batch} (tutorial rows batch 4) conv path=${conv}, ` +
+  `GFLOP per ${cpu ? "CPU" : "wall-clock"} second, median of ${runs}` +
   (peak ? `, peak ${peak} GFLOP/s` : ""));
 console.log(["layer".padEnd(28), "dir".padEnd(6), "GFLOP/s".padStart(8), peak ? "% peak".padStart(7) : "",
   theirs ? "torch".padStart(8) : "", theirs && peak ? "% peak".padStart(7) : ""].join(" "));
@@ -90,16 +102,17 @@ function torchScript(ls: Layer[], ds: string[]): string {
   return `import json, statistics, sys, time
 import torch
 torch.set_num_threads(int(sys.argv[1])); runs = int(sys.argv[2])
+clock = time.process_time if sys.argv[3] == "cpu" else time.perf_counter
 layers = ${JSON.stringify(ls)}
 dirs = ${JSON.stringify(ds)}
 def timeit(f):
-    f(); reps = 1; t = time.perf_counter()
-    while time.perf_counter() - t < 0.05: f(); reps += 1
+    f(); reps = 1; t = clock()
+    while clock() - t < 0.05: f(); reps += 1
     ts = []
     for _ in range(runs):
-        t = time.perf_counter()
+        t = clock()
         for _ in range(reps): f()
-        ts.append((time.perf_counter() - t) / reps)
+        ts.append((clock() - t) / reps)
     return statistics.median(ts)
 out = []
 for L in layers:
