@@ -5,6 +5,7 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>  // getenv, for the kernels' path switches
 
 #include "ops.h"
 
