@@ -79,3 +79,13 @@ __device__ __forceinline__ void bias_fill(T* out, const T* bias, i64 outer, i64 
 
 extern "C" __global__ void k_bias_fill_f32(float* out, const float* bias, i64 outer, i64 n, i64 inner) { bias_fill(out, bias, outer, n, inner); }
 extern "C" __global__ void k_bias_fill_f64(double* out, const double* bias, i64 outer, i64 n, i64 inner) { bias_fill(out, bias, outer, n, inner); }
+
+// out viewed as [outer, n, inner] += bias[n] (after a library convolution, which has no bias term).
+template <typename T>
+__device__ __forceinline__ void bias_add(T* out, const T* bias, i64 outer, i64 n, i64 inner) {
+  const i64 total = outer * n * inner;
+  for (i64 i = k_tid(); i < total; i += k_nthreads()) out[i] += bias[(i / inner) % n];
+}
+
+extern "C" __global__ void k_bias_add_f32(float* out, const float* bias, i64 outer, i64 n, i64 inner) { bias_add(out, bias, outer, n, inner); }
+extern "C" __global__ void k_bias_add_f64(double* out, const double* bias, i64 outer, i64 n, i64 inner) { bias_add(out, bias, outer, n, inner); }

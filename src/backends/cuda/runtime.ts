@@ -131,3 +131,34 @@ export interface CudaRuntime {
 export interface CudaMemory {
   readonly ptr: DevicePtr;
 }
+
+// ---- Appended by the kernels (branch cuda-k) ----
+
+const afterSyncChecks = new WeakMap<CudaRuntime, (() => void)[]>();
+
+/**
+ * Registers a host-side check to run after each synchronisation of `rt`. The kernels use it for device-side checks
+ * (a class index >= C in cross-entropy, an index out of range in indexSelect/indexAdd): the kernel records the
+ * failure in device memory and the check reads it and throws an Error naming the op.
+ */
+export function onAfterSync(rt: CudaRuntime, check: () => void): void {
+  const list = afterSyncChecks.get(rt);
+  if (list) list.push(check);
+  else afterSyncChecks.set(rt, [check]);
+}
+
+/**
+ * The device calls this after every synchronising call it makes for the tensor layer (synchronize, download,
+ * downloadAsync once its copy landed); it throws the first failure a kernel recorded since the last call.
+ * Checks read their record with rt.copyDtoH only when a checking kernel was queued since, so it is free otherwise.
+ */
+export function runAfterSyncChecks(rt: CudaRuntime): void {
+  const list = afterSyncChecks.get(rt);
+  if (list) for (const check of list) check();
+}
+
+/**
+ * Device memory layout of each dtype, as the kernels read and write it: int64 is a true two's-complement int64
+ * (the host's Float64Array holds it as a double: upload/download convert), bool one byte 0/1.
+ */
+export const CUDA_INT64_IS_NATIVE = true;
