@@ -32,29 +32,36 @@ export class KernelArgs {
     this.at = off + size;
     return off;
   }
+  // Each setter takes its slot before touching this.view/this.buf: slot() may replace both when it grows the buffer.
   ptr(p: DevicePtr): this {
-    this.view.setBigUint64(this.slot(8, 8), p, true);
+    const o = this.slot(8, 8);
+    this.view.setBigUint64(o, p, true);
     return this;
   }
   i32(n: number): this {
-    this.view.setInt32(this.slot(4, 4), n, true);
+    const o = this.slot(4, 4);
+    this.view.setInt32(o, n, true);
     return this;
   }
   i64(n: number | bigint): this {
-    this.view.setBigInt64(this.slot(8, 8), BigInt(n), true);
+    const o = this.slot(8, 8);
+    this.view.setBigInt64(o, BigInt(n), true);
     return this;
   }
   f32(x: number): this {
-    this.view.setFloat32(this.slot(4, 4), x, true);
+    const o = this.slot(4, 4);
+    this.view.setFloat32(o, x, true);
     return this;
   }
   f64(x: number): this {
-    this.view.setFloat64(this.slot(8, 8), x, true);
+    const o = this.slot(8, 8);
+    this.view.setFloat64(o, x, true);
     return this;
   }
   /** A struct passed by value (e.g. shape and strides of a strided view); `align` is the struct's alignment. */
   raw(bytes: Uint8Array, align: number): this {
-    new Uint8Array(this.buf, this.slot(bytes.byteLength, align), bytes.byteLength).set(bytes);
+    const o = this.slot(bytes.byteLength, align);
+    new Uint8Array(this.buf, o, bytes.byteLength).set(bytes);
     return this;
   }
   get bytes(): Uint8Array {
