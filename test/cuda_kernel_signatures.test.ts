@@ -71,6 +71,8 @@ function checkLaunch(rt: FakeRuntime, l: Launch, where: string): void {
   for (const g of [gx, gy, gz, bx, by, bz]) assert.ok(Number.isInteger(g) && g >= 1, `${where}: ${l.kernel} grid ${l.grid} block ${l.block}`);
   assert.ok(gx <= 2 ** 31 - 1 && gy <= 65535 && gz <= 65535, `${where}: ${l.kernel} grid ${l.grid} beyond CUDA's limits`);
   assert.ok(bx <= 1024 && by <= 1024 && bz <= 64 && bx * by * bz <= 1024, `${where}: ${l.kernel} block ${l.block} beyond CUDA's limits`);
+  if (sig.maxThreads !== null) assert.ok(bx * by * bz <= sig.maxThreads, `${where}: ${l.kernel} block ${l.block} exceeds its __launch_bounds__(${sig.maxThreads})`);
+  else assert.ok(bx * by * bz <= 256, `${where}: ${l.kernel} block ${l.block}: blocks over 256 threads need __launch_bounds__ (registers)`);
   assert.equal((bx * by * bz) % 32, 0, `${where}: ${l.kernel} block ${l.block} is not whole warps (the block reductions need them)`);
   assert.ok(l.shared >= 0 && l.shared <= 48 * 1024, `${where}: ${l.kernel} dynamic shared memory ${l.shared}`);
 

@@ -36,8 +36,8 @@ test("every kernel is extern \"C\", named k_*, defined once", () => {
   for (const name of sigs.keys()) assert.match(name, /^k_[a-z0-9_]+$/);
   for (const f of cuFiles()) {
     const text = readFileSync(join(kernelDir, f), "utf8");
-    const globals = [...text.matchAll(/__global__\s+void\s+(\w+)/g)].map((m) => m[1]);
-    const externs = [...text.matchAll(/extern\s+"C"\s+__global__\s+void\s+(\w+)/g)].map((m) => m[1]);
+    const globals = [...text.matchAll(/__global__\s+void\s+(?:__launch_bounds__\(\d+\)\s+)?(\w+)/g)].map((m) => m[1]);
+    const externs = [...text.matchAll(/extern\s+"C"\s+__global__\s+void\s+(?:__launch_bounds__\(\d+\)\s+)?(\w+)/g)].map((m) => m[1]);
     assert.deepEqual(globals, externs, `${f}: every __global__ must be extern "C"`);
   }
 });

@@ -13,6 +13,8 @@ export interface KernelSig {
   name: string;
   file: string;
   params: { kind: ParamKind; decl: string }[];
+  /** __launch_bounds__ when declared (the most threads a block may have), else null. */
+  maxThreads: number | null;
 }
 
 export interface StructInfo {
@@ -77,19 +79,20 @@ export function kernelSignatures(): Map<string, KernelSig> {
   const st = structs();
   const out = new Map<string, KernelSig>();
   for (const { file, text } of allText()) {
-    for (const m of text.matchAll(/extern\s+"C"\s+__global__\s+void\s+(\w+)\s*\(([^)]*)\)/g)) {
-      const params = m[2].split(",").map((s) => s.trim()).filter(Boolean).map((decl) => {
+    for (const m of text.matchAll(/extern\s+"C"\s+__global__\s+void\s+(?:__launch_bounds__\((\d+)\)\s+)?(\w+)\s*\(([^)]*)\)/g)) {
+      const [, bound, name, plist] = m;
+      const params = plist.split(",").map((s) => s.trim()).filter(Boolean).map((decl) => {
         if (decl.includes("*")) return { kind: "ptr" as ParamKind, decl };
         const words = decl.replace(/\bconst\b/g, "").trim().split(/\s+/);
         const type = words.slice(0, -1).join(" ");
         const s = st.get(type);
         if (s) return { kind: { raw: s.size, align: s.align } as ParamKind, decl };
         const t = SCALARS[type === "long long" ? "i64" : type];
-        if (!t) throw new Error(`${m[1]}: unknown parameter type in '${decl}'`);
+        if (!t) throw new Error(`${name}: unknown parameter type in '${decl}'`);
         return { kind: t.kind, decl };
       });
-      if (out.has(m[1])) throw new Error(`kernel ${m[1]} is defined twice (${out.get(m[1])!.file} and ${file})`);
-      out.set(m[1], { name: m[1], file, params });
+      if (out.has(name)) throw new Error(`kernel ${name} is defined twice (${out.get(name)!.file} and ${file})`);
+      out.set(name, { name, file, params, maxThreads: bound ? Number(bound) : null });
     }
   }
   return out;

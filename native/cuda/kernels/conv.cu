@@ -97,5 +97,5 @@ __device__ __forceinline__ void conv_bias_grad(const T* gy, T* gb, i64 N, i64 OC
   }
 }
 
-extern "C" __global__ void k_conv_bias_grad_f32(const float* gy, float* gb, i64 N, i64 OC, i64 P) { conv_bias_grad(gy, gb, N, OC, P); }
-extern "C" __global__ void k_conv_bias_grad_f64(const double* gy, double* gb, i64 N, i64 OC, i64 P) { conv_bias_grad(gy, gb, N, OC, P); }
+extern "C" __global__ void __launch_bounds__(1024) k_conv_bias_grad_f32(const float* gy, float* gb, i64 N, i64 OC, i64 P) { conv_bias_grad(gy, gb, N, OC, P); }
+extern "C" __global__ void __launch_bounds__(1024) k_conv_bias_grad_f64(const double* gy, double* gb, i64 N, i64 OC, i64 P) { conv_bias_grad(gy, gb, N, OC, P); }

@@ -203,8 +203,8 @@ extern "C" __global__ void k_where_any(
     const void* cond, int cdt, KGeom cg, const void* a, int adt, KGeom ag, const void* b, int bdt, KGeom bg,
     void* out, int odt, i64 n) {
   for (i64 i = k_tid(); i < n; i += k_nthreads()) {
-    const double c = k_load(cond, cdt, k_pos(cg, i));
-    k_store(out, odt, i, c != 0.0 ? k_load(a, adt, k_pos(ag, i)) : k_load(b, bdt, k_pos(bg, i)));
+    const double c = k_load(cond, cdt, k_pos(cg, i));  // JavaScript truthiness: 0 and NaN are false
+    k_store(out, odt, i, (c != 0.0 && c == c) ? k_load(a, adt, k_pos(ag, i)) : k_load(b, bdt, k_pos(bg, i)));
   }
 }
 

@@ -46,12 +46,12 @@ __device__ __forceinline__ void bn_stats(
   }
 }
 
-extern "C" __global__ void k_bn_stats_f32(
+extern "C" __global__ void __launch_bounds__(1024) k_bn_stats_f32(
     const float* x, i64 N, i64 C, i64 HW, int training, double momentum, double eps, float* rmean, float* rvar,
     float* saveMean, float* saveInvstd, double* stats) {
   bn_stats(x, N, C, HW, training, momentum, eps, rmean, rvar, saveMean, saveInvstd, stats);
 }
-extern "C" __global__ void k_bn_stats_f64(
+extern "C" __global__ void __launch_bounds__(1024) k_bn_stats_f64(
     const double* x, i64 N, i64 C, i64 HW, int training, double momentum, double eps, double* rmean, double* rvar,
     double* saveMean, double* saveInvstd, double* stats) {
   bn_stats(x, N, C, HW, training, momentum, eps, rmean, rvar, saveMean, saveInvstd, stats);
@@ -99,12 +99,12 @@ __device__ __forceinline__ void bn_bwd_reduce(
   }
 }
 
-extern "C" __global__ void k_bn_bwd_reduce_f32(
+extern "C" __global__ void __launch_bounds__(1024) k_bn_bwd_reduce_f32(
     const float* gy, const float* x, const float* saveMean, const float* saveInvstd, i64 N, i64 C, i64 HW,
     float* gw, float* gb, double* sums) {
   bn_bwd_reduce(gy, x, saveMean, saveInvstd, N, C, HW, gw, gb, sums);
 }
-extern "C" __global__ void k_bn_bwd_reduce_f64(
+extern "C" __global__ void __launch_bounds__(1024) k_bn_bwd_reduce_f64(
     const double* gy, const double* x, const double* saveMean, const double* saveInvstd, i64 N, i64 C, i64 HW,
     double* gw, double* gb, double* sums) {
   bn_bwd_reduce(gy, x, saveMean, saveInvstd, N, C, HW, gw, gb, sums);

@@ -4,7 +4,7 @@
 import { itemSize } from "../../core/dtype.js";
 import type { Conv2dParams, Kernels } from "../../ops/kernels.js";
 import type { ConvArgs, CudaRuntime, DevicePtr } from "./runtime.js";
-import { args, BLOCK, fsuffix, gridRows, launch1d, ptrOf, withScratch, zeroFill, type CV } from "./kernels_common.js";
+import { args, fsuffix, gridRows, launch1d, ptrOf, withScratch, zeroFill, type CV } from "./kernels_common.js";
 import { gemm } from "./kernels_matmul.js";
 
 type Conv = Pick<Kernels<CV>, "conv2d" | "conv2dBackward">;
@@ -90,7 +90,7 @@ export function convKernels(rt: CudaRuntime): Conv {
     conv2dBackward(gy, x, w, gx, gw, gb, p) {
       const pl = plan("conv2dBackward", p, x);
       if (gb) {
-        if (p.OC > 0) rt.launch(`k_conv_bias_grad_${pl.f}`, gridRows(p.OC), [BLOCK, 1, 1], 0, args().ptr(ptrOf(gy)).ptr(ptrOf(gb)).i64(p.N).i64(p.OC).i64(pl.P));
+        if (p.OC > 0) rt.launch(`k_conv_bias_grad_${pl.f}`, gridRows(p.OC), [1024, 1, 1], 0, args().ptr(ptrOf(gy)).ptr(ptrOf(gb)).i64(p.N).i64(p.OC).i64(pl.P));
       }
       if (!gx && !gw) return;
       if (rt.hasDnn) {
