@@ -122,12 +122,9 @@ function checkLaunch(rt: FakeRuntime, l: Launch, where: string): void {
   }
 }
 
-const CONFIGS = [
-  { blas: false, dnn: false, swapped: false },
-  { blas: true, dnn: true, swapped: false },
-  { blas: false, dnn: false, swapped: true },
-  { blas: true, dnn: true, swapped: true },
-];
+const CONFIGS = [false, true].flatMap((swapped) =>
+  [[false, false], [true, false], [false, true], [true, true]].map(([blas, dnn]) => ({ blas, dnn, swapped })),
+);
 
 /** Runs every case under every configuration (library availability; float32 and float64 swapped or not). */
 function eachRun(fn: (rt: FakeRuntime, where: string) => void): void {
