@@ -27,9 +27,11 @@ export class FakeRuntime implements CudaRuntime {
   readonly allocs = new Map<bigint, number>();
   /** Allocations the test itself made (the views it passes in). */
   readonly owned = new Set<bigint>();
-  private next = 0x7f0000000000n;
+  protected next: bigint;
 
-  constructor(readonly hasBlas: boolean, readonly hasDnn: boolean) {}
+  constructor(readonly hasBlas: boolean, readonly hasDnn: boolean, readonly base = 0x7f0000000000n) {
+    this.next = base;
+  }
 
   alloc(bytes: number): DevicePtr {
     if (!(bytes >= 0) || !Number.isInteger(bytes)) this.problems.push(`alloc(${bytes})`);
