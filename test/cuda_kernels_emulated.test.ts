@@ -281,6 +281,20 @@ const cases: EmuCase[] = [
     },
   },
   {
+    name: "indexAdd uint8 wraps",
+    tensors: [{ shape: [3], dtype: "uint8", gen: list([200, 100, 7]) }, { shape: [3], dtype: "int64", gen: list([1, 1, 0]) }, { shape: [2], dtype: "uint8", gen: list([1, 250]) }],
+    call: (k, [s, idx, acc]) => k.indexAdd(s, idx, acc, 1, 2, 1),
+  },
+  {
+    name: "randUniform / randNormal / randPerm give the CPU generator's numbers",
+    tensors: [{ shape: [9], dtype: "float32" }, { shape: [7], dtype: "float64" }, { shape: [10], dtype: "int64" }],
+    call: (k, [u, n, p]) => {
+      k.randUniform(Uint32Array.of(1, 2, 3, 4), u, -1, 1);
+      k.randNormal(Uint32Array.of(5, 6, 7, 8), n, 0.5, 2);
+      k.randPerm(Uint32Array.of(9, 10, 11, 12), p);
+    },
+  },
+  {
     name: "sgdStep (nesterov, weight decay, first step then not) and adamStep (AdamW amsgrad; L2)",
     tensors: [{ shape: [3, 4], dtype: "float32", offset: 1 }, { shape: [300], dtype: "float32" }, { shape: [2], dtype: "float64" }, { shape: [3, 4], dtype: "float32" }, { shape: [300], dtype: "float32" }, { shape: [2], dtype: "float64" }, { shape: [3, 4], dtype: "float32" }, { shape: [2], dtype: "float64" },
       { shape: [5], dtype: "float32" }, { shape: [5], dtype: "float32" }, { shape: [5], dtype: "float32", gen: uniform(-0.1, 0.1) }, { shape: [5], dtype: "float32", gen: uniform(0, 0.01) }, { shape: [5], dtype: "float32", gen: uniform(0, 0.02) },
