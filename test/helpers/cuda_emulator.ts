@@ -2,7 +2,8 @@
 // copies, launches, library gemms) as a trace; runEmulator() builds test/cuda_emu (the kernels compiled as host C++
 // with shim.h, a dispatch generated from their signatures) and replays the trace, returning the dumped memory.
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { DevicePtr, Dim3, GemmArgs, KernelArgs } from "../../src/backends/cuda/runtime.js";
@@ -70,21 +71,35 @@ function dispatchSource(): string {
 
 let binary: string | null = null;
 
-/** Builds the emulator once per process (g++ -O1; tens of seconds). */
+/**
+ * Builds the emulator (g++ -O1, about half a minute), cached in the temp directory under a hash of everything that
+ * goes into it, so a rerun with unchanged kernels starts at once.
+ */
 export function buildEmulator(): string {
   if (binary) return binary;
-  const dir = mkdtempSync(join(tmpdir(), "kindling-cuda-emu-"));
   const emuDir = join(kernelDir, "..", "..", "..", "test", "cuda_emu");
-  const src = join(dir, "emu.cc");
-  writeFileSync(src, [
-    `#include "${join(emuDir, "shim.h")}"`,
+  const parts = [join(emuDir, "shim.h"), ...[...cuFiles(), "common.cuh"].map((f) => join(kernelDir, f)), join(emuDir, "driver.h")];
+  const source = [
+    `#include "${parts[0]}"`,
     ...cuFiles().map((f) => `#include "${join(kernelDir, f)}"`),
-    `#include "${join(emuDir, "driver.h")}"`,
+    `#include "${parts[parts.length - 1]}"`,
     dispatchSource(),
     "",
-  ].join("\n"));
-  const out = join(dir, "emu");
-  execFileSync("g++", ["-std=c++17", "-O1", "-w", "-pthread", "-x", "c++", src, "-o", out], { stdio: ["ignore", "pipe", "pipe"] });
+  ].join("\n");
+  const hash = createHash("sha256").update(source);
+  for (const p of parts) hash.update(readFileSync(p));
+  const out = join(tmpdir(), `kindling-cuda-emu-${hash.digest("hex").slice(0, 16)}`);
+  if (!existsSync(out)) {
+    const dir = mkdtempSync(join(tmpdir(), "kindling-cuda-emu-build-"));
+    try {
+      const src = join(dir, "emu.cc");
+      writeFileSync(src, source);
+      execFileSync("g++", ["-std=c++17", "-O1", "-w", "-pthread", "-x", "c++", src, "-o", join(dir, "emu")], { stdio: ["ignore", "pipe", "pipe"] });
+      renameSync(join(dir, "emu"), out);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
   binary = out;
   return out;
 }
