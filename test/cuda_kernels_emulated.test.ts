@@ -308,6 +308,65 @@ const cases: EmuCase[] = [
       k.adamStep([ap, bp], [ag, bg], [am, bm], [av, bv], [amx, null], [4, 2], { ...adam, decoupled: false, amsgrad: false, maximize: true });
     },
   },
+  {
+    name: "scan: float32 sum by rows (several chunks), float64 prod by columns, int32 sum wraps, uint8 prod wraps",
+    tensors: [{ shape: [3, 600], dtype: "float32" }, { shape: [3, 600], dtype: "float32" }, { shape: [2, 6, 3], dtype: "float64", gen: uniform(0.5, 1.5) }, { shape: [2, 6, 3], dtype: "float64" },
+      { shape: [2, 4], dtype: "int32", gen: list([2147483000, 1000, -5, 7]) }, { shape: [2, 4], dtype: "int32" }, { shape: [7], dtype: "uint8", gen: ints(1, 9) }, { shape: [7], dtype: "uint8" },
+      { shape: [4, 3], dtype: "int64", gen: ints(-50, 50) }, { shape: [4, 3], dtype: "float32" }],
+    call: (k, [a, b, c, d, e, f, g, h, i, j]) => {
+      k.scan("sum", a, b, 3, 600, 1); k.scan("prod", c, d, 2, 6, 3); k.scan("sum", e, f, 2, 4, 1); k.scan("prod", g, h, 1, 7, 1); k.scan("sum", i, j, 1, 4, 3);
+    },
+  },
+  {
+    name: "sort in shared memory: ties stay in order, NaN highest, descending; int32 and uint8",
+    tensors: [{ shape: [2, 37, 3], dtype: "float32", gen: (i) => (i % 11 === 4 ? NaN : Math.floor(rnd() * 5)) }, { shape: [2, 37, 3], dtype: "float32" }, { shape: [2, 37, 3], dtype: "int64" },
+      { shape: [2, 37, 3], dtype: "float32" }, { shape: [2, 37, 3], dtype: "int64" },
+      { shape: [3, 9], dtype: "int32", gen: ints(-3, 3) }, { shape: [3, 9], dtype: "int32" }, { shape: [3, 9], dtype: "int64" },
+      { shape: [1], dtype: "float64" }, { shape: [1], dtype: "float64" }, { shape: [1], dtype: "int64" }],
+    call: (k, [x, v, i, v2, i2, a, av, ai, s, sv, si]) => {
+      k.sort(x, v, i, 2, 37, 3, false); k.sort(x, v2, i2, 2, 37, 3, true); k.sort(a, av, ai, 3, 9, 1, true); k.sort(s, sv, si, 1, 1, 1, false);
+    },
+  },
+  {
+    name: "sort of long rows (tiles, then merge passes): float64 ascending with ties and NaN, float32 descending along a middle dim",
+    tensors: [{ shape: [2, 2100], dtype: "float64", gen: (i) => (i % 97 === 5 ? NaN : Math.floor(rnd() * 50)) }, { shape: [2, 2100], dtype: "float64" }, { shape: [2, 2100], dtype: "int64" },
+      { shape: [2100, 2], dtype: "float32", gen: (i) => Math.floor(rnd() * 300) / 4 }, { shape: [2100, 2], dtype: "float32" }, { shape: [2100, 2], dtype: "int64" }],
+    call: (k, [x, v, i, y, w, j]) => { k.sort(x, v, i, 2, 2100, 1, false); k.sort(y, w, j, 1, 2100, 2, true); },
+  },
+  {
+    name: "gather: transposed float32 along dim 0, int64 x by a strided int32 index along dim 1",
+    tensors: [{ shape: [4, 3], dtype: "float32", transposed: true }, { shape: [2, 3], dtype: "int64", gen: list([3, 0, 1, 1, 2, 3]) }, { shape: [2, 3], dtype: "float32" },
+      { shape: [2, 5], dtype: "int64", gen: ints(-99, 99) }, { shape: [2, 3], dtype: "int32", strides: [6, 2], gen: list([4, 0, 4, 1, 2, 3]) }, { shape: [2, 3], dtype: "int64" }],
+    call: (k, [x, idx, o, x2, idx2, o2]) => { k.gather(x, idx, o, 0); k.gather(x2, idx2, o2, 1); },
+  },
+  {
+    name: "scatter: float32 accumulate with duplicates, int32 accumulate, float64 overwrite from a transposed source, bool accumulate",
+    tensors: [{ shape: [3, 2], dtype: "float32" }, { shape: [3, 2], dtype: "int64", gen: list([1, 1, 1, 0, 3, 1]) }, { shape: [4, 2], dtype: "float32" },
+      { shape: [3, 2], dtype: "int32", gen: ints(-9, 9) }, { shape: [4, 2], dtype: "int32", gen: ints(-9, 9) },
+      { shape: [3, 3], dtype: "float64", transposed: true }, { shape: [2, 2], dtype: "int64", gen: list([4, 0, 2, 3]) }, { shape: [2, 5], dtype: "float64" },
+      { shape: [3], dtype: "bool", gen: list([1, 1, 0]) }, { shape: [3], dtype: "int32", gen: list([2, 2, 0]) }, { shape: [4], dtype: "bool", gen: list([0, 0, 1, 0]) }],
+    call: (k, [s, idx, o, s2, o2, s3, idx3, o3, s4, idx4, o4]) => {
+      k.scatter(s, idx, o, 0, true); k.scatter(s2, idx, o2, 0, true); k.scatter(s3, idx3, o3, 1, false); k.scatter(s4, idx4, o4, 0, true);
+    },
+  },
+  {
+    name: "searchsorted left and right: ties, NaN at the end, float64 and int32",
+    tensors: [{ shape: [2, 6], dtype: "float64", gen: list([-1, 0, 0, 2, 5, NaN]) }, { shape: [2, 5], dtype: "float64", gen: list([0, -3, 2.5, NaN, 9]) }, { shape: [2, 5], dtype: "int64" }, { shape: [2, 5], dtype: "int64" },
+      { shape: [7], dtype: "int32", gen: list([1, 1, 2, 3, 3, 3, 8]) }, { shape: [4], dtype: "int32", gen: list([3, 0, 1, 9]) }, { shape: [4], dtype: "int64" }, { shape: [4], dtype: "int64" }],
+    call: (k, [q, v, l, r, q2, v2, l2, r2]) => {
+      k.searchsorted(q, v, l, 2, 6, 5, false); k.searchsorted(q, v, r, 2, 6, 5, true); k.searchsorted(q2, v2, l2, 1, 7, 4, false); k.searchsorted(q2, v2, r2, 1, 7, 4, true);
+    },
+  },
+  {
+    name: "bitwise and/or/xor: int32 with negatives and a broadcast operand, int64 past 32 bits, uint8, bool",
+    tensors: [{ shape: [2, 3], dtype: "int32", gen: list([-1, 12, -2147483648, 255, 7, -100]) }, { shape: [2, 3], dtype: "int32", strides: [0, 1], gen: list([6, -3, 2147483647]) }, { shape: [2, 3], dtype: "int32" }, { shape: [2, 3], dtype: "int32" },
+      { shape: [4], dtype: "int64", gen: list([2 ** 40 + 5, -(2 ** 35) - 1, 123456789012, -7]) }, { shape: [4], dtype: "int64", gen: list([2 ** 33 + 1, 2 ** 36 - 1, -1, 3]) }, { shape: [4], dtype: "int64" },
+      { shape: [3, 2], dtype: "uint8", gen: ints(0, 256), transposed: true }, { shape: [3, 2], dtype: "uint8", gen: ints(0, 256) }, { shape: [3, 2], dtype: "uint8" },
+      { shape: [4], dtype: "bool", gen: list([0, 1, 1, 0]) }, { shape: [4], dtype: "bool", gen: list([0, 0, 1, 1]) }, { shape: [4], dtype: "bool" }],
+    call: (k, [a, b, c, d, e, f, g, h, i, j, l, m, n]) => {
+      k.bitwise("and", a, b, c); k.bitwise("xor", a, b, d); k.bitwise("or", e, f, g); k.bitwise("xor", h, i, j); k.bitwise("or", l, m, n);
+    },
+  },
 ];
 
 type CV = View<CudaMemory>;

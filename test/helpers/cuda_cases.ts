@@ -256,4 +256,16 @@ export const cudaCases: CudaCase[] = [
   { kernel: "randUniform", label: "float32", run: (k, rt) => k.randUniform(Uint32Array.of(1, 2, 3, 4), view(rt, [10], "float32"), 0, 1) },
   { kernel: "randNormal", label: "float64", run: (k, rt) => void k.randNormal(Uint32Array.of(1, 2, 3, 4), view(rt, [7], "float64"), 0, 1) },
   { kernel: "randPerm", label: "into int64", run: (k, rt) => k.randPerm(Uint32Array.of(1, 2, 3, 4), view(rt, [9], "int64")) },
+  // scan / sort / gather / scatter / searchsorted / bitwise
+  { kernel: "scan", label: "sum along the last dim, float32 (block per row)", run: (k, rt) => k.scan("sum", view(rt, [3, 300], "float32"), view(rt, [3, 300], "float32"), 3, 300, 1) },
+  { kernel: "scan", label: "prod along a middle dim, int64 (thread per column)", run: (k, rt) => k.scan("prod", view(rt, [2, 5, 3], "int64"), view(rt, [2, 5, 3], "int64"), 2, 5, 3) },
+  { kernel: "sort", label: "rows in shared memory, float32, descending", run: (k, rt) => k.sort(view(rt, [4, 37, 2], "float32"), view(rt, [4, 37, 2], "float32"), view(rt, [4, 37, 2], "int64"), 4, 37, 2, true) },
+  { kernel: "sort", label: "long rows: tiles then merge passes, float64", run: (k, rt) => k.sort(view(rt, [2, 5000], "float64"), view(rt, [2, 5000], "float64"), view(rt, [2, 5000], "int64"), 2, 5000, 1, false) },
+  { kernel: "gather", label: "float32 transposed x, int64 index", run: (k, rt) => k.gather(view(rt, [4, 3], "float32", { transposed: true }), view(rt, [2, 3], "int64"), view(rt, [2, 3], "float32"), 0) },
+  { kernel: "gather", label: "int32 by a strided int32 index along dim 1", run: (k, rt) => k.gather(view(rt, [2, 5], "int32"), view(rt, [2, 2], "int32", { strides: [4, 2] }), view(rt, [2, 2], "int32"), 1) },
+  { kernel: "scatter", label: "float64 accumulate", run: (k, rt) => k.scatter(view(rt, [2, 3], "float64"), view(rt, [2, 3], "int64"), view(rt, [4, 3], "float64"), 0, true) },
+  { kernel: "scatter", label: "uint8 overwrite from a larger strided source", run: (k, rt) => k.scatter(view(rt, [3, 4], "uint8", { transposed: true }), view(rt, [2, 2], "int64"), view(rt, [2, 6], "uint8"), 1, false) },
+  { kernel: "searchsorted", label: "float32 right", run: (k, rt) => k.searchsorted(view(rt, [2, 8], "float32"), view(rt, [2, 5], "float32"), view(rt, [2, 5], "int64"), 2, 8, 5, true) },
+  { kernel: "bitwise", label: "int64 xor with a broadcast operand", run: (k, rt) => k.bitwise("xor", view(rt, [3, 4], "int64"), view(rt, [3, 4], "int64", { strides: [0, 1] }), view(rt, [3, 4], "int64")) },
+  { kernel: "bitwise", label: "bool and", run: (k, rt) => k.bitwise("and", view(rt, [5], "bool"), view(rt, [5], "bool"), view(rt, [5], "bool")) },
 ];

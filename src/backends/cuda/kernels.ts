@@ -12,6 +12,7 @@ import { optimKernels } from "./kernels_optim.js";
 import { poolKernels } from "./kernels_pool.js";
 import { randomKernels } from "./kernels_random.js";
 import { reduceKernels } from "./kernels_reduce.js";
+import { scanSortKernels } from "./kernels_scan_sort.js";
 import { softmaxKernels } from "./kernels_softmax.js";
 
 export function cudaKernels(rt: CudaRuntime): Kernels<View<CudaMemory>> {
@@ -26,5 +27,6 @@ export function cudaKernels(rt: CudaRuntime): Kernels<View<CudaMemory>> {
     ...indexKernels(rt),
     ...optimKernels(rt),
     ...randomKernels(rt),
+    ...scanSortKernels(rt),
   };
 }

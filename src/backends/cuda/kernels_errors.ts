@@ -6,7 +6,7 @@ import { opError } from "../../core/errors.js";
 import { onAfterSync, type CudaRuntime, type DevicePtr } from "./runtime.js";
 
 /** Codes the kernels report (KErr.code). */
-export const ERR = { crossEntropy: 1, nllLoss: 2, indexSelect: 3, indexAdd: 4, nllLossBackward: 5 } as const;
+export const ERR = { crossEntropy: 1, nllLoss: 2, indexSelect: 3, indexAdd: 4, nllLossBackward: 5, gather: 6, scatter: 7 } as const;
 export type ErrOp = keyof typeof ERR;
 
 const ERR_BYTES = 24;
@@ -20,7 +20,7 @@ class ErrorRecord {
     rt.memsetD32(this.ptr, 0, ERR_BYTES / 4);
     onAfterSync(rt, () => this.check());
   }
-  /** The record's address for a checking kernel's launch; `ignoreIndex` completes the loss messages. */
+  /** The record's address for a checking kernel's launch; `ignoreIndex` completes the loss messages (gather and scatter pass their dim). */
   use(op: ErrOp, ignoreIndex = -100): DevicePtr {
     this.pending = true;
     this.ignore.set(ERR[op], ignoreIndex);
@@ -49,6 +49,9 @@ export function errorFor(code: number, value: number, bound: number, ignoreIndex
     case ERR.indexSelect:
     case ERR.indexAdd:
       return opError(code === ERR.indexSelect ? "indexSelect" : "indexAdd", `index ${value} is out of bounds for dimension of size ${bound} (device-side check on cuda)`);
+    case ERR.gather:
+    case ERR.scatter:
+      return opError(code === ERR.gather ? "gather" : "scatter", `index ${value} is out of bounds for dimension ${ignoreIndex} with size ${bound} (device-side check on cuda)`);
     default:
       return new Error(`a CUDA kernel reported an unknown error code ${code} (value ${value}, bound ${bound})`);
   }
