@@ -14,6 +14,7 @@ import { positions } from "../src/backends/ref/strided.js";
 import { cudaKernels } from "../src/backends/cuda/kernels.js";
 import type { CudaMemory } from "../src/backends/cuda/runtime.js";
 import { EmuRuntime, hasCompiler, runEmulator } from "./helpers/cuda_emulator.js";
+import { ERR, errorFor, errorRecord } from "../src/backends/cuda/kernels_errors.js";
 
 const skip = hasCompiler() ? false : "g++ not found; the CUDA kernels were not executed on the CPU emulator";
 if (skip) console.log(`# ${skip}`);
@@ -417,3 +418,35 @@ for (const blas of [false, true]) {
     assert.deepEqual(failures, []);
   });
 }
+
+test("gather and scatter report an index out of range through the error record, with the reference's message", { skip }, () => {
+  const rt = new EmuRuntime(false);
+  const k = cudaKernels(rt);
+  const up = (shape: number[], dtype: DType, vals: number[]): CV => {
+    const data = allocArray(dtype, vals.length);
+    data.set(vals);
+    const ptr = rt.alloc(Math.max(1, vals.length) * itemSize(dtype));
+    rt.copyHtoD(ptr, deviceBytes(dtype, data));
+    return { storage: { ptr }, shape, strides: contiguousStrides(shape), offset: 0, dtype };
+  };
+  const x = up([2, 3], "float32", [1, 2, 3, 4, 5, 6]);
+  k.gather(x, up([2, 1], "int64", [0, 5]), up([2, 1], "float32", [0, 0]), 1);
+  const rec = errorRecord(rt).ptr;
+  const afterGather = rt.dump(rec, 24);
+  rt.memsetD32(rec, 0, 6);
+  k.scatter(x, up([1, 3], "int32", [1, -1, 0]), up([4, 3], "float32", new Array(12).fill(0)), 0, true);
+  const afterScatter = rt.dump(rec, 24);
+  const out = runEmulator(rt);
+  const words = (b: Uint8Array) => [...new BigInt64Array(b.buffer.slice(b.byteOffset, b.byteOffset + 24))].map(Number);
+  assert.deepEqual(words(out[afterGather]), [ERR.gather, 5, 3]);
+  assert.deepEqual(words(out[afterScatter]), [ERR.scatter, -1, 4]);
+  const refMessage = (() => {
+    try {
+      refKernels.gather(hostData({ shape: [2, 3], dtype: "float32" }).view, hostData({ shape: [1, 1], dtype: "int64", gen: list([5]) }).view, hostData({ shape: [1, 1], dtype: "float32" }).view, 1);
+    } catch (e) {
+      return (e as Error).message;
+    }
+    return "no error";
+  })();
+  assert.ok(errorFor(ERR.gather, 5, 3, 1).message.startsWith(refMessage), `${errorFor(ERR.gather, 5, 3, 1).message} vs ${refMessage}`);
+});
