@@ -33,35 +33,36 @@ export class KernelArgs {
     this.at = off + size;
     return off;
   }
+  // Each setter takes its slot before touching this.view/this.buf: slot() may replace both when it grows the buffer.
   ptr(p: DevicePtr): this {
-    const off = this.slot(8, 8);
-    this.view.setBigUint64(off, p, true);
+    const o = this.slot(8, 8);
+    this.view.setBigUint64(o, p, true);
     return this;
   }
   i32(n: number): this {
-    const off = this.slot(4, 4);
-    this.view.setInt32(off, n, true);
+    const o = this.slot(4, 4);
+    this.view.setInt32(o, n, true);
     return this;
   }
   i64(n: number | bigint): this {
-    const off = this.slot(8, 8);
-    this.view.setBigInt64(off, BigInt(n), true);
+    const o = this.slot(8, 8);
+    this.view.setBigInt64(o, BigInt(n), true);
     return this;
   }
   f32(x: number): this {
-    const off = this.slot(4, 4);
-    this.view.setFloat32(off, x, true);
+    const o = this.slot(4, 4);
+    this.view.setFloat32(o, x, true);
     return this;
   }
   f64(x: number): this {
-    const off = this.slot(8, 8);
-    this.view.setFloat64(off, x, true);
+    const o = this.slot(8, 8);
+    this.view.setFloat64(o, x, true);
     return this;
   }
   /** A struct passed by value (e.g. shape and strides of a strided view); `align` is the struct's alignment. */
   raw(bytes: Uint8Array, align: number): this {
-    const off = this.slot(bytes.byteLength, align);
-    new Uint8Array(this.buf, off, bytes.byteLength).set(bytes);
+    const o = this.slot(bytes.byteLength, align);
+    new Uint8Array(this.buf, o, bytes.byteLength).set(bytes);
     return this;
   }
   get bytes(): Uint8Array {
@@ -138,3 +139,34 @@ export interface CudaRuntime {
 export interface CudaMemory {
   readonly ptr: DevicePtr;
 }
+
+// ---- Appended by the kernels (branch cuda-k) ----
+
+const afterSyncChecks = new WeakMap<CudaRuntime, (() => void)[]>();
+
+/**
+ * Registers a host-side check to run after each synchronisation of `rt`. The kernels use it for device-side checks
+ * (a class index >= C in cross-entropy, an index out of range in indexSelect/indexAdd): the kernel records the
+ * failure in device memory and the check reads it and throws an Error naming the op.
+ */
+export function onAfterSync(rt: CudaRuntime, check: () => void): void {
+  const list = afterSyncChecks.get(rt);
+  if (list) list.push(check);
+  else afterSyncChecks.set(rt, [check]);
+}
+
+/**
+ * The device calls this after every synchronising call it makes for the tensor layer (synchronize, download,
+ * downloadAsync once its copy landed); it throws the first failure a kernel recorded since the last call.
+ * Checks read their record with rt.copyDtoH only when a checking kernel was queued since, so it is free otherwise.
+ */
+export function runAfterSyncChecks(rt: CudaRuntime): void {
+  const list = afterSyncChecks.get(rt);
+  if (list) for (const check of list) check();
+}
+
+/**
+ * Device memory layout of each dtype, as the kernels read and write it: int64 is a true two's-complement int64
+ * (the host's Float64Array holds it as a double: upload/download convert), bool one byte 0/1.
+ */
+export const CUDA_INT64_IS_NATIVE = true;
