@@ -64,3 +64,27 @@ test("all kernels compile as one translation unit with warnings as errors (sm_80
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("the NVRTC bundle inlines common.cuh and compiles with no include path", async () => {
+  const { kernelSourceBundle, kernelSourceFiles } = await import("../src/backends/cuda/locate.js");
+  const bundle = kernelSourceBundle(kernelSourceFiles());
+  assert.deepEqual([...bundle.matchAll(/^\s*#\s*include\b.*$/gm)].map((m) => m[0]), [], "NVRTC has no include path: nothing may be left to include");
+  assert.ok(bundle.includes("KINDLING_CUDA_COMMON_CUH"), "common.cuh inlined");
+  if (!nvcc) return;
+  const dir = mkdtempSync(join(tmpdir(), "kindling-nvrtc-"));
+  try {
+    // Outside the kernels' folder, so a leftover quoted include could not be found.
+    const tu = join(dir, "bundle.cu");
+    writeFileSync(tu, bundle);
+    const out = join(dir, "bundle.cubin");
+    try {
+      execFileSync(nvcc, ["--cubin", "-arch=sm_80", "-std=c++17", "-Werror", "all-warnings", "-o", out, tu], { stdio: ["ignore", "pipe", "pipe"] });
+    } catch (e) {
+      const err = e as { stderr?: Buffer };
+      assert.fail(`nvcc failed on the NVRTC bundle:\n${err.stderr?.toString() ?? ""}`);
+    }
+    assert.ok(existsSync(out));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

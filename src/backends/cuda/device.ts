@@ -4,6 +4,7 @@
 import { allocArray, itemSize, type DType, type TypedArray } from "../../core/dtype.js";
 import type { DeviceBackend, DeviceKernels, MemoryStats, Storage } from "../../backend/device.js";
 import { cudaKernels } from "./kernels.js";
+import { runAfterSyncChecks } from "./runtime.js";
 import { probe } from "./native.js";
 import { NativeCudaRuntime } from "./native_runtime.js";
 import { CudaStorage } from "./storage.js";
@@ -33,24 +34,27 @@ export class CudaDevice implements DeviceBackend {
   }
   upload(values: TypedArray, dtype: DType): Storage {
     const s = new CudaStorage(this, this.rt.allocator, dtype, values.length);
-    if (values.length > 0) this.rt.copyHtoD(s.ptr, values);
+    if (values.length > 0) this.rt.copyHtoD(s.ptr, dtype === "int64" ? int64ToDevice(values) : values);
     return s;
   }
   download(storage: Storage, offset: number, n: number): TypedArray {
     const s = this.storage(storage);
-    const out = allocArray(s.dtype, n);
-    if (n > 0) this.rt.copyDtoH(out, s.ptr + BigInt(offset * itemSize(s.dtype)));
+    const raw = deviceLayoutArray(s.dtype, n);
+    if (n > 0) this.rt.copyDtoH(raw, s.ptr + BigInt(offset * itemSize(s.dtype)));
     else this.rt.synchronize();
-    return out;
+    runAfterSyncChecks(this.rt);
+    return fromDeviceLayout(s.dtype, raw);
   }
   async downloadAsync(storage: Storage, offset: number, n: number): Promise<TypedArray> {
     const s = this.storage(storage);
-    const out = allocArray(s.dtype, n);
-    if (n > 0) await this.rt.copyDtoHAsync(out, s.ptr + BigInt(offset * itemSize(s.dtype)));
-    return out;
+    const raw = deviceLayoutArray(s.dtype, n);
+    if (n > 0) await this.rt.copyDtoHAsync(raw, s.ptr + BigInt(offset * itemSize(s.dtype)));
+    runAfterSyncChecks(this.rt);
+    return fromDeviceLayout(s.dtype, raw);
   }
   synchronize(): void {
     this.rt.synchronize();
+    runAfterSyncChecks(this.rt);
   }
   memoryStats(): MemoryStats {
     const a = this.rt.allocator;
@@ -79,4 +83,23 @@ export function cudaDevice(index: number): CudaDevice {
 /** The devices opened so far (torch.cuda's figures read them without opening any). */
 export function openedCudaDevice(index: number): CudaDevice | undefined {
   return opened.get(index);
+}
+
+// The kernels keep int64 as a true two's-complement int64 (runtime.ts CUDA_INT64_IS_NATIVE); the host holds it as
+// doubles (exact below 2^53). Transfers convert; every other dtype has the same bytes on both sides.
+export function int64ToDevice(values: TypedArray): BigInt64Array {
+  const out = new BigInt64Array(values.length);
+  for (let i = 0; i < values.length; i++) out[i] = BigInt(Math.trunc(Number(values[i])));
+  return out;
+}
+
+function deviceLayoutArray(dtype: DType, n: number): TypedArray | BigInt64Array {
+  return dtype === "int64" ? new BigInt64Array(n) : allocArray(dtype, n);
+}
+
+function fromDeviceLayout(dtype: DType, raw: TypedArray | BigInt64Array): TypedArray {
+  if (!(raw instanceof BigInt64Array)) return raw;
+  const out = allocArray(dtype, raw.length);
+  for (let i = 0; i < raw.length; i++) out[i] = Number(raw[i]);
+  return out;
 }

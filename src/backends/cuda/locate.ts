@@ -238,9 +238,18 @@ export function kernelSourceFiles(root = packageRoot()): string[] {
   }
 }
 
-/** One translation unit of all kernel sources, as NVRTC compiles it (the sources include no headers). */
+/**
+ * One translation unit of all kernel sources, as NVRTC compiles it. The sources include no toolkit header, only
+ * their own quoted headers next to them (common.cuh, include-guarded); those are inlined here so NVRTC needs no
+ * include path.
+ */
 export function kernelSourceBundle(files: string[]): string {
-  return files.map((f) => `#line 1 "${f.replace(/\\/g, "/")}"\n${readFileSync(f, "utf8")}\n`).join("");
+  const inline = (f: string): string =>
+    readFileSync(f, "utf8").replace(/^[ \t]*#include\s+"([^"]+)"[ \t]*$/gm, (_m, name: string) => {
+      const h = join(dirname(f), name);
+      return `#line 1 "${h.replace(/\\/g, "/")}"\n${readFileSync(h, "utf8")}\n#line 1 "${f.replace(/\\/g, "/")}"`;
+    });
+  return files.map((f) => `#line 1 "${f.replace(/\\/g, "/")}"\n${inline(f)}\n`).join("");
 }
 
 // ---- the NVRTC cache ----
