@@ -224,3 +224,17 @@ test("stand-in driver and NVRTC: no usable fatbin, so the kernels are compiled o
   const none = run(body, { ...env, KINDLING_NVRTC_PATH: path.join(tmp, "no-nvrtc.so"), KINDLING_CUDA_CACHE: path.join(tmp, "empty-cache") });
   assert.match(none.stdout, /^CUDA kernels unavailable: .*NVRTC \(libnvrtc\.so\.13 or libnvrtc\.so\.12\) is needed for compiling kindling's CUDA kernels when no fatbin ships.*KINDLING_NVRTC_PATH/);
 });
+
+test("stand-in driver: int64 lives on the device as two's-complement int64 (what the kernels read), and reads back exactly", { skip: noFake }, () => {
+  const r = run(`
+    const t = torch.tensor([5, -3, 2 ** 40, -(2 ** 52)], { dtype: "int64" }).cuda();
+    const raw = new BigInt64Array(4);
+    t.storage.device.rt.copyDtoH(raw, t.storage.handle);
+    console.log(JSON.stringify({ raw: Array.from(raw, String), back: Array.from(t.cpu().toTypedArray()), dtype: t.cpu().dtype }));
+  `, { KINDLING_LIBCUDA_PATH: FAKE!, KINDLING_CUDA_FATBIN: FATBIN });
+  assert.equal(r.code, 0, r.stderr);
+  const o = JSON.parse(r.stdout);
+  assert.deepEqual(o.raw, ["5", "-3", String(2 ** 40), String(-(2 ** 52))]);
+  assert.deepEqual(o.back, [5, -3, 2 ** 40, -(2 ** 52)]);
+  assert.equal(o.dtype, "int64");
+});
