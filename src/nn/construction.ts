@@ -19,6 +19,8 @@ const open: OpenConstruction[] = [];
 /** Owners whose construction finished, with what they built, until their first enumeration checks it. */
 const built = new WeakMap<object, object[]>();
 const unchecked = new WeakSet<object>();
+/** Modules used as templates (copied, never held): not lost when their builder can't reach them. */
+const consumed = new WeakSet<object>();
 
 /** The frames of the current stack above `below` (exclusive) as "new? name@file:line:col" strings; null if too deep. */
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
@@ -121,9 +123,18 @@ export function takeBuilt(owner: object): object[] | null {
     if (open.some((c) => c.owner === owner)) return null;
   }
   unchecked.delete(owner);
-  const list = built.get(owner) ?? null;
+  const list = (built.get(owner) ?? []).filter((o) => !consumed.has(o));
   built.delete(owner);
-  return list;
+  return list.length ? list : null;
+}
+
+/**
+ * obj served as a template that the caller copies and does not keep (PyTorch's TransformerEncoder deep-copies its
+ * layer): the module that built it is not missing anything when it holds no reference to it.
+ */
+export function noteConsumed(obj: object): void {
+  consumed.add(obj);
+  for (const c of open) c.inside = c.inside.filter((o) => o !== obj);
 }
 
 /** Puts an owner whose check failed back, so that every later enumeration fails the same way. */

@@ -2,6 +2,7 @@
 import { opError } from "../../core/errors.js";
 import type { Tensor } from "../../tensor/tensor.js";
 import { gelu, relu } from "../functional.js";
+import { noteConsumed } from "../construction.js";
 import { Module } from "../module.js";
 import { MultiheadAttention } from "./attention.js";
 import { ModuleList } from "./container.js";
@@ -126,6 +127,7 @@ export class TransformerEncoder extends Module {
     super();
     if (!(numLayers >= 1)) throw opError("TransformerEncoder", `numLayers must be at least 1, got ${numLayers}`);
     this.layers = new ModuleList(Array.from({ length: numLayers }, () => encoderLayer.clone()));
+    noteConsumed(encoderLayer);
     this.norm = o.norm ?? null;
   }
 
