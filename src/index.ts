@@ -23,3 +23,4 @@ export * as optim from "./optim/index.js";
 export * as utils from "./utils/index.js";
 export * as io from "./io/index.js";
 export * as distributed from "./distributed/index.js";
+export { load, save } from "./io/index.js";
