@@ -4,6 +4,7 @@
 // atomic because the server applies requests one at a time. The wire format is one JSON object per line, values in
 // base64: small, inspectable, and nothing a peer sends is ever evaluated.
 import * as net from "node:net";
+import { launcherEnvironment } from "./process_group.js";
 
 export class StoreError extends Error {
   override name = "StoreError";
@@ -344,7 +345,9 @@ export function parseInitMethod(initMethod: string, env: Readonly<Record<string,
 }
 
 function rankArg(v: number | undefined, envName: string, env: Readonly<Record<string, string | undefined>>, what: string): number {
-  const raw = v ?? (env[envName] !== undefined ? Number(env[envName]) : undefined);
+  // torchrun's RANK / WORLD_SIZE, else what an MPI launcher (kindling launch, mpirun) advertises.
+  const mpi = launcherEnvironment(env);
+  const raw = v ?? (env[envName] !== undefined ? Number(env[envName]) : mpi ? (what === "rank" ? mpi.rank : mpi.size) : undefined);
   if (raw === undefined) throw new StoreError(`rendezvous: ${what} is unknown: pass it or set ${envName}`);
   if (!Number.isInteger(raw) || raw < (what === "rank" ? 0 : 1)) throw new StoreError(`rendezvous: ${what} must be a ${what === "rank" ? "non-negative" : "positive"} integer, got ${raw}`);
   return raw;

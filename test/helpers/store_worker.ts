@@ -9,6 +9,8 @@ for (let r = 0; r < worldSize; r++) seen.push(new TextDecoder().decode(await sto
 const ticket = await store.add("tickets", 1);
 // Exactly one process wins the compare-and-set of an unset key.
 const won = new TextDecoder().decode(await store.compareSet("leader", "", String(rank))) === String(rank);
+const leader = new TextDecoder().decode(await store.get("leader"));
+// The last request of every process: after it, rank 0 may close the store.
 await store.add("done", 1);
 if (rank === 0) {
   // The master keeps serving until everyone has finished with the store.
@@ -17,6 +19,5 @@ if (rank === 0) {
     await new Promise((r) => setTimeout(r, 10));
   }
 }
-const leader = new TextDecoder().decode(await store.get("leader"));
 process.stdout.write(JSON.stringify({ rank, worldSize, seen, ticket, won, leader }) + "\n");
 store.close();
