@@ -86,6 +86,8 @@ export async function main(argv: readonly string[]): Promise<number> {
       if (positionals.length) throw new UsageError(`kindling train: unexpected argument '${positionals[0]}'`);
       const nproc = opts.nprocPerNode as number | undefined;
       if (nproc !== undefined && nproc > 1 && launchedRank() === null) {
+        // A bad --resume (missing file, options that contradict it) is refused here, once, before any rank starts.
+        if (opts.resume !== undefined) resolveConfig(opts);
         return await launchTrain(rest, { nproc, seed: opts.seed as number | undefined, resume: opts.resume as string | undefined });
       }
       result = await train(resolveConfig(opts));
