@@ -28,3 +28,4 @@ export * as distributed from "./distributed/index.js";
 export type { ToOptions } from "./tensor/convert.js";
 export { noGradAsync } from "./autograd/grad_mode.js";
 export * as linalg from "./linalg.js";
+export { load, save } from "./io/index.js";

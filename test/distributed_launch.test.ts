@@ -22,13 +22,42 @@ test("launch builds the mpirun command: flags for root and oversubscription only
     [["s.js"], /--nproc-per-node N is required/],
     [["--nproc-per-node", "0", "s.js"], /positive integer, got '0'/],
     [["--nproc-per-node", "2"], /no script given/],
-    [["--nnodes", "2", "s.js"], /unknown option '--nnodes'/],
+    [["--nnodes", "2", "--nproc-per-node", "2", "s.js"], /--nnodes 2 needs the nodes for mpirun: --hosts NODE0,NODE1,\.\.\. \(node 0 first\) or --hostfile FILE/],
+    [["--nnodes", "2", "--hosts", "a,b,c", "--nproc-per-node", "2", "s.js"], /--hosts names 3 node\(s\) but --nnodes is 2/],
+    [["--nnodes", "2", "--node-rank", "1", "--nproc-per-node", "2", "s.js"], /--node-rank 1: with MPI, one mpirun on node 0 starts the processes of every node .*on node 0 run kindling launch --nnodes 2 --nproc-per-node 2 --hosts NODE0,NODE1,\.\.\. s\.js/],
+    [["--nnodes", "2", "--node-rank", "2", "--nproc-per-node", "2", "s.js"], /--node-rank 2 is not below --nnodes 2/],
+    [["--master-port", "70000", "--nproc-per-node", "2", "s.js"], /--master-port must be 1\.\.65535/],
+    [["--hosts", "a", "--hostfile", "f", "--nproc-per-node", "2", "s.js"], /--hosts or --hostfile, not both/],
+    [["--bogus", "s.js"], /unknown option '--bogus'/],
   ] as const) {
     assert.throws(() => planLaunch(argv, { isRoot: false, cores: 2, flavour: "openmpi" }), (e: Error) => e instanceof UsageError && msg.test(e.message));
   }
 });
 
+test("launch --nnodes: one mpirun for every node, hosts and MASTER_ADDR/MASTER_PORT passed the way each MPI spells them", () => {
+  const ompi = planLaunch(["--nnodes", "2", "--nproc_per_node", "4", "--hosts", "n0,n1", "--master-port", "1234", "t.js"], { isRoot: false, cores: 2, flavour: "openmpi" });
+  assert.deepEqual(ompi.args, ["-np", "8", "--host", "n0:4,n1:4", "--map-by", "ppr:4:node", "-x", "MASTER_ADDR=n0", "-x", "MASTER_PORT=1234", process.execPath, "t.js"]);
+  const hydra = planLaunch(["--nnodes=2", "--nproc-per-node=1", "--hostfile", "hosts.txt", "--master-addr", "10.0.0.5", "--node-rank", "0", "t.js"], { isRoot: true, cores: 2, flavour: "other" });
+  assert.deepEqual(hydra.args, ["-np", "2", "-f", "hosts.txt", "-genv", "MASTER_ADDR", "10.0.0.5", "-genv", "MASTER_PORT", "29500", process.execPath, "t.js"]);
+  const one = planLaunch(["--nproc-per-node", "2", "--master-port", "29600", "t.js"], { isRoot: false, cores: 4, flavour: "openmpi" });
+  assert.deepEqual(one.args, ["-np", "2", "-x", "MASTER_ADDR=127.0.0.1", "-x", "MASTER_PORT=29600", process.execPath, "t.js"]);
+});
+
 const hasMpirun = spawnSync("mpirun", ["--version"]).status === 0;
+
+test("kindling launch --master-port: the ranks meet through rendezvous('env://') at rank 0's TCPStore", { skip: hasMpirun ? false : "mpirun not found (apt-get install openmpi-bin)" }, async () => {
+  const net = await import("node:net");
+  const s = net.createServer();
+  await new Promise<void>((r) => s.listen(0, "127.0.0.1", () => r()));
+  const port = (s.address() as { port: number }).port;
+  await new Promise((r) => s.close(r));
+  const worker = join(root, "dist", "test", "helpers", "store_worker.js");
+  const r = spawnSync(process.execPath, [bin, "launch", "--nproc-per-node", "2", "--master-port", String(port), worker], { encoding: "utf8", timeout: 60_000 });
+  assert.equal(r.status, 0, r.stderr);
+  const out = r.stdout.trim().split("\n").map((l) => JSON.parse(l) as { rank: number; seen: string[] }).sort((a, b) => a.rank - b.rank);
+  assert.deepEqual(out.map((o) => o.rank), [0, 1]);
+  for (const o of out) assert.deepEqual(o.seen, ["hello from 0", "hello from 1"]);
+});
 
 test("kindling launch --nproc-per-node 2 runs a script as a world of two and returns a failing rank's status", { skip: hasMpirun ? false : "mpirun not found (apt-get install openmpi-bin)" }, () => {
   const dir = mkdtempSync(join(tmpdir(), "kindling-launch-"));

@@ -7,7 +7,8 @@ import * as cuda from "../backends/cuda.js";
 import { CheckpointError, NotACheckpointError, parseCheckpoint, stateDictProblems } from "../io/checkpoint.js";
 import { load } from "../io/safetensors.js";
 import { CIFAR10_CLASSES, TutorialNet } from "../models/tutorial_net.js";
-import type { Tensor } from "../tensor/tensor.js";
+import { Tensor } from "../tensor/tensor.js";
+import { loadTorchBytes } from "../io/torch_load.js";
 import { EXIT, ExitError } from "./failures.js";
 
 export { ExitError };
@@ -55,10 +56,38 @@ export function resolveCheckpointPath(p: string): string {
   throw new ExitError(`checkpoint not found: ${p} is a directory without checkpoint.safetensors or model.safetensors`, EXIT.usage);
 }
 
-/** torch.save's formats: a zip archive (PyTorch ≥ 1.6) or a bare pickle. */
+/** torch.save's formats: a zip archive (PyTorch >= 1.6) or the legacy pickles, which open with the magic number's LONG1. */
 function isTorchPickle(file: string, bytes: Uint8Array): boolean {
   const zip = bytes[0] === 0x50 && bytes[1] === 0x4b && bytes[2] === 0x03 && bytes[3] === 0x04;
-  return zip || bytes[0] === 0x80 || /\.(pth|pt|pkl|ckpt)$/i.test(file);
+  const legacy = bytes[0] === 0x80 && bytes[1]! <= 5 && bytes[2] === 0x8a;
+  return zip || legacy || /\.(pth|pt|pkl|ckpt)$/i.test(file) && !(bytes.length >= 9 && bytes[8] === 0x7b);
+}
+
+/**
+ * The state dict in a torch.save file: the saved object itself (`torch.save(net.state_dict(), PATH)`, as the
+ * tutorial does) or, for the common training-checkpoint dicts, its `model_state_dict` / `state_dict` / `model` entry.
+ */
+function torchStateDict(bytes: Uint8Array, file: string): Record<string, Tensor> {
+  let obj: unknown;
+  try {
+    obj = loadTorchBytes(bytes, file);
+  } catch (e) {
+    throw new CheckpointError((e as Error).message, { cause: e });
+  }
+  const isStateDict = (v: unknown): v is Record<string, Tensor> =>
+    v !== null && typeof v === "object" && !Array.isArray(v) && !(v instanceof Map) && Object.keys(v).length > 0 &&
+    Object.values(v).every((x) => x instanceof Tensor);
+  if (isStateDict(obj)) return obj;
+  if (obj !== null && typeof obj === "object" && !Array.isArray(obj) && !(obj instanceof Map)) {
+    for (const k of ["model_state_dict", "state_dict", "model"]) {
+      const v = (obj as Record<string, unknown>)[k];
+      if (isStateDict(v)) return v;
+    }
+  }
+  throw new CheckpointError(
+    `${file}: a torch.save file, but not a state dict of tensors (nor a dict with one under model_state_dict, state_dict or model); ` +
+      `in PyTorch save it with torch.save(net.state_dict(), PATH)`,
+  );
 }
 
 export interface LoadedModel {
@@ -75,26 +104,22 @@ export interface LoadedModel {
  */
 export function loadModel(file: string, device = "cpu"): LoadedModel {
   const bytes = fs.readFileSync(file);
-  if (isTorchPickle(file, bytes)) {
-    throw new ExitError(
-      `${file}: a PyTorch pickle checkpoint (torch.save); kindling can't read those yet (there is no torch.load). In ` +
-        `PyTorch, save the weights as safetensors instead (from safetensors.torch import save_file; ` +
-        `save_file(net.state_dict(), "cifar_net.safetensors")) and pass that file`,
-      EXIT.checkpoint,
-    );
-  }
   const net = new TutorialNet();
   let extra: Record<string, unknown> = {};
   let kind: LoadedModel["kind"] = "weights";
   let tensors: Record<string, Tensor>;
-  try {
-    const ck = parseCheckpoint(bytes, file);
-    tensors = ck.tensors;
-    extra = ck.extra;
-    kind = "checkpoint";
-  } catch (e) {
-    if (!(e instanceof NotACheckpointError)) throw e;
-    tensors = Object.fromEntries(Object.entries(load(bytes, file).tensors).filter(([k]) => !k.startsWith("optim.")));
+  if (isTorchPickle(file, bytes)) {
+    tensors = torchStateDict(bytes, file);
+  } else {
+    try {
+      const ck = parseCheckpoint(bytes, file);
+      tensors = ck.tensors;
+      extra = ck.extra;
+      kind = "checkpoint";
+    } catch (e) {
+      if (!(e instanceof NotACheckpointError)) throw e;
+      tensors = Object.fromEntries(Object.entries(load(bytes, file).tensors).filter(([k]) => !k.startsWith("optim.")));
+    }
   }
   const problems = stateDictProblems(net, tensors, true);
   if (problems.length) throw new CheckpointError(`${file}: not weights of the tutorial's Net: ${problems.slice(0, 3).join("; ")}`);

@@ -7,7 +7,7 @@ import { loadSplit, testLoader, type DatasetName } from "./data.js";
 import { EXIT } from "./failures.js";
 
 export const EVAL_SPECS: Specs = {
-  checkpoint: { kind: "string", metavar: "PATH", help: "checkpoint.safetensors from `kindling train`, a run directory, or a safetensors file of tutorial-Net weights (e.g. from PyTorch)" },
+  checkpoint: { kind: "string", metavar: "PATH", help: "checkpoint.safetensors from `kindling train`, a run directory, a safetensors file of tutorial-Net weights, or a PyTorch torch.save file of them (cifar_net.pth)" },
   dataset: { kind: "string", help: "cifar10 or synthetic", default: "the checkpoint's", choices: ["cifar10", "synthetic"] },
   data: { kind: "string", metavar: "DIR", help: "CIFAR-10 root", default: "the checkpoint's, else $KINDLING_DATA or ./data" },
   download: { kind: "bool", help: "download CIFAR-10 when missing" },

@@ -5,13 +5,24 @@ import { spawn, spawnSync } from "node:child_process";
 import { availableParallelism } from "node:os";
 import { UsageError } from "./args.js";
 
-export const LAUNCH_USAGE = `Usage: kindling launch --nproc-per-node N [--mpirun PATH] [--dry-run] script.js [script args]
+export const LAUNCH_USAGE = `Usage: kindling launch --nproc-per-node N [--nnodes M --hosts H1,H2,... | --hostfile FILE]
+                      [--node-rank R] [--master-addr ADDR] [--master-port PORT] [--mpirun PATH] [--dry-run]
+                      script.js [script args]
 
-Starts N copies of a Node script as one MPI job (mpirun -np N node script.js ...); inside it,
+Starts N copies of a Node script per node as one MPI job (mpirun -np N node script.js ...); inside it,
 torch.distributed.initProcessGroup({ backend: "mpi" }) finds its rank and world size. If one process fails, mpirun
 stops the others, and launch exits non-zero.
 
-  --nproc-per-node N   processes to start on this machine (required)
+  --nproc-per-node N   processes to start on each node (required)
+  --nnodes M           nodes in the job (default 1). MPI starts every node's processes from one place: run
+                       kindling launch on node 0 only, naming the nodes with --hosts or --hostfile; mpirun reaches
+                       the others over ssh (the script and kindling must be at the same path there)
+  --hosts H1,H2,...    the M nodes' host names, node 0 first (mpirun --host H1:N,H2:N)
+  --hostfile FILE      an MPI hostfile instead of --hosts (mpirun --hostfile FILE)
+  --node-rank R        this node's index (torchrun's option): anything but 0 is refused with what to run instead
+  --master-addr ADDR   exported to every process as MASTER_ADDR (default: the first host, else 127.0.0.1), where
+                       torch.distributed.rendezvous() finds rank 0's TCPStore
+  --master-port PORT   exported as MASTER_PORT (default 29500)
   --mpirun PATH        the mpirun to use (default: mpirun on PATH)
   --dry-run            print the mpirun command instead of running it
 `;
@@ -21,9 +32,21 @@ export interface LaunchPlan {
   args: string[];
 }
 
+function positive(flag: string, v: string, min: number): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min) throw new UsageError(`kindling launch: ${flag} must be ${min === 0 ? "a non-negative" : "a positive"} integer, got '${v}'`);
+  return n;
+}
+
 /** Parses launch's own options (everything from the script path on belongs to the script). */
 export function planLaunch(argv: readonly string[], env: { isRoot: boolean; cores: number; flavour: "openmpi" | "other" }): LaunchPlan & { dryRun: boolean } {
   let nproc: number | null = null;
+  let nnodes = 1;
+  let nodeRank = 0;
+  let hosts: string[] | null = null;
+  let hostfile: string | null = null;
+  let masterAddr: string | null = null;
+  let masterPort: number | null = null;
   let mpirun = "mpirun";
   let dryRun = false;
   let i = 0;
@@ -34,16 +57,22 @@ export function planLaunch(argv: readonly string[], env: { isRoot: boolean; core
       break;
     }
     if (!a.startsWith("--")) break;
-    const [flag, inline] = a.includes("=") ? [a.slice(0, a.indexOf("=")), a.slice(a.indexOf("=") + 1)] : [a, undefined];
+    const [raw, inline] = a.includes("=") ? [a.slice(0, a.indexOf("=")), a.slice(a.indexOf("=") + 1)] : [a, undefined];
+    const flag = raw.replace(/_/g, "-"); // torchrun spells them --nproc_per_node, --node_rank, ...
     const value = () => {
       const v = inline ?? argv[++i];
       if (v === undefined) throw new UsageError(`kindling launch: ${flag} needs a value`);
       return v;
     };
-    if (flag === "--nproc-per-node" || flag === "--nproc_per_node") {
-      const v = value();
-      nproc = Number(v);
-      if (!Number.isInteger(nproc) || nproc < 1) throw new UsageError(`kindling launch: --nproc-per-node must be a positive integer, got '${v}'`);
+    if (flag === "--nproc-per-node") nproc = positive(flag, value(), 1);
+    else if (flag === "--nnodes") nnodes = positive(flag, value(), 1);
+    else if (flag === "--node-rank") nodeRank = positive(flag, value(), 0);
+    else if (flag === "--hosts") hosts = value().split(",").map((h) => h.trim()).filter((h) => h.length > 0);
+    else if (flag === "--hostfile") hostfile = value();
+    else if (flag === "--master-addr") masterAddr = value();
+    else if (flag === "--master-port") {
+      masterPort = positive(flag, value(), 1);
+      if (masterPort > 65535) throw new UsageError(`kindling launch: --master-port must be 1..65535, got ${masterPort}`);
     } else if (flag === "--mpirun") mpirun = value();
     else if (flag === "--dry-run") dryRun = true;
     else throw new UsageError(`kindling launch: unknown option '${flag}' (options go before the script)`);
@@ -51,10 +80,40 @@ export function planLaunch(argv: readonly string[], env: { isRoot: boolean; core
   if (nproc === null) throw new UsageError("kindling launch: --nproc-per-node N is required");
   const script = argv.slice(i);
   if (script.length === 0) throw new UsageError("kindling launch: no script given (kindling launch --nproc-per-node N script.js)");
-  const args = ["-np", String(nproc)];
+  if (nodeRank >= nnodes) throw new UsageError(`kindling launch: --node-rank ${nodeRank} is not below --nnodes ${nnodes}`);
+  if (nodeRank > 0) {
+    throw new UsageError(
+      `kindling launch: --node-rank ${nodeRank}: with MPI, one mpirun on node 0 starts the processes of every node (over ssh), ` +
+        `so nothing is run on the other nodes: on node 0 run kindling launch --nnodes ${nnodes} --nproc-per-node ${nproc} ` +
+        `--hosts NODE0,NODE1,... ${script.join(" ")}`,
+    );
+  }
+  if (hosts && hostfile) throw new UsageError("kindling launch: give --hosts or --hostfile, not both");
+  if (hosts && hosts.length !== nnodes) {
+    throw new UsageError(`kindling launch: --hosts names ${hosts.length} node(s) but --nnodes is ${nnodes}`);
+  }
+  if (nnodes > 1 && !hosts && !hostfile) {
+    throw new UsageError(
+      `kindling launch: --nnodes ${nnodes} needs the nodes for mpirun: --hosts NODE0,NODE1,... (node 0 first) or --hostfile FILE`,
+    );
+  }
+  const args = ["-np", String(nproc * nnodes)];
+  // Open MPI: --host H:N / --hostfile; MPICH's Hydra: -hosts H:N / -f.
+  const ompi = env.flavour === "openmpi";
+  if (hosts) args.push(ompi ? "--host" : "-hosts", hosts.map((h) => `${h}:${nproc}`).join(","));
+  if (hostfile) args.push(ompi ? "--hostfile" : "-f", hostfile);
+  if (nnodes > 1 && env.flavour === "openmpi") args.push("--map-by", `ppr:${nproc}:node`);
   if (env.flavour === "openmpi") {
     if (env.isRoot) args.push("--allow-run-as-root");
-    if (nproc > env.cores) args.push("--oversubscribe");
+    if (nnodes === 1 && nproc > env.cores) args.push("--oversubscribe");
+  }
+  if (masterAddr !== null || masterPort !== null || nnodes > 1) {
+    const vars = [`MASTER_ADDR=${masterAddr ?? hosts?.[0] ?? "127.0.0.1"}`, `MASTER_PORT=${masterPort ?? 29500}`];
+    // Open MPI exports with -x NAME=VALUE; MPICH's Hydra (and Intel MPI) with -genv NAME VALUE.
+    for (const v of vars) {
+      if (env.flavour === "openmpi") args.push("-x", v);
+      else args.push("-genv", v.slice(0, v.indexOf("=")), v.slice(v.indexOf("=") + 1));
+    }
   }
   return { command: mpirun, args: [...args, process.execPath, ...script], dryRun };
 }

@@ -89,6 +89,8 @@ export async function main(argv: readonly string[]): Promise<number> {
         const { resolveAirbenchConfig, trainAirbench } = await import("./train_airbench.js");
         result = await trainAirbench(resolveAirbenchConfig(opts));
       } else if (nproc !== undefined && nproc > 1 && launchedRank() === null) {
+        // A bad --resume (missing file, options that contradict it) is refused here, once, before any rank starts.
+        if (opts.resume !== undefined) resolveConfig(opts);
         return await launchTrain(rest, { nproc, seed: opts.seed as number | undefined, resume: opts.resume as string | undefined });
       } else {
         if (opts.runs !== undefined) throw new UsageError("--runs is for --recipe airbench94");

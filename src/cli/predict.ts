@@ -8,7 +8,7 @@ import { EXIT } from "./failures.js";
 import { readImage, resizeRgb, toRgb } from "./image.js";
 
 export const PREDICT_SPECS: Specs = {
-  checkpoint: { kind: "string", metavar: "PATH", help: "checkpoint.safetensors from `kindling train`, a run directory, or a safetensors file of tutorial-Net weights" },
+  checkpoint: { kind: "string", metavar: "PATH", help: "checkpoint.safetensors from `kindling train`, a run directory, a safetensors file of tutorial-Net weights, or a PyTorch torch.save file of them (cifar_net.pth)" },
   top: { kind: "int", min: 1, help: "classes to show per image", default: 3 },
   device: { kind: "string", help: "cpu, cuda or cuda:N", default: "cpu", choices: ["cpu", "cuda", "cuda:N"] },
   quiet: { kind: "bool", help: "print nothing but errors (and --json)" },

@@ -6,7 +6,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { DataLoader, DistributedSampler } from "../data/index.js";
 import { withPath } from "../io/atomic.js";
-import { loadCheckpoint, readCheckpoint, saveCheckpoint } from "../io/checkpoint.js";
+import { loadCheckpoint, loadCheckpointBytes, readCheckpoint, saveCheckpoint } from "../io/checkpoint.js";
 import { saveFile } from "../io/safetensors.js";
 import { CIFAR10_CLASSES, TutorialNet } from "../models/tutorial_net.js";
 import { CrossEntropyLoss } from "../nn/index.js";
@@ -24,7 +24,7 @@ import { accuracyLines, checkDevice, evaluate, ExitError, labelsLine, Out, predi
 import { DataError, loadSplit, testLoader, trainLoader, type DatasetName } from "./data.js";
 import { Progress, RateMeter } from "./progress.js";
 import { defaultRunDir, prepareRunDir } from "./run_dir.js";
-import { joinProcessGroup } from "./train_ddp.js";
+import { joinProcessGroup, launchedRank } from "./train_ddp.js";
 
 export const TRAIN_SPECS: Specs = {
   dataset: { kind: "string", help: "cifar10, or synthetic: a small built-in generated 10-class set (offline)", default: "cifar10", choices: ["cifar10", "synthetic"] },
@@ -97,7 +97,9 @@ const PINNED = ["dataset", "batchSize", "lr", "momentum", "seed", "trainSize", "
 export function resolveConfig(o: Record<string, string | number | boolean | undefined>): TrainConfig {
   let resume = o.resume as string | undefined;
   let pinned: Partial<TrainConfig> = {};
-  if (resume) {
+  // In a data-parallel run only rank 0 reads the checkpoint (the others' nodes need not have it); they take rank 0's
+  // resolved options in joinProcessGroup.
+  if (resume && (launchedRank() ?? 0) === 0) {
     if (fs.existsSync(resume) && fs.statSync(resume).isDirectory()) resume = path.join(resume, "checkpoint.safetensors");
     if (!fs.existsSync(resume)) throw new ExitError(`--resume: no checkpoint at ${resume}`, 2);
     const ck = readCheckpoint(resume);
@@ -207,13 +209,14 @@ export async function train(cfg: TrainConfig): Promise<{ summary: TrainSummary; 
   // One of several data-parallel ranks: rank 0 alone prints and writes; the others train silently.
   const ranks = joinProcessGroup(cfg);
   try {
-    return await trainIn(ranks ? { ...cfg, seed: ranks.seed } : cfg, ranks?.rank ?? 0, ranks?.worldSize ?? 1);
+    const shared = ranks ? ({ ...cfg, ...ranks.config, seed: ranks.seed } as TrainConfig) : cfg;
+    return await trainIn(shared, ranks?.rank ?? 0, ranks?.worldSize ?? 1, ranks?.resumeBytes ?? null);
   } finally {
     if (ranks) destroyProcessGroup();
   }
 }
 
-async function trainIn(cfg0: TrainConfig, rank: number, worldSize: number): Promise<{ summary: TrainSummary; code: number; silent?: boolean }> {
+async function trainIn(cfg0: TrainConfig, rank: number, worldSize: number, resumeBytes: Uint8Array | null): Promise<{ summary: TrainSummary; code: number; silent?: boolean }> {
   const lead = rank === 0;
   const cfg: TrainConfig = lead ? cfg0 : { ...cfg0, quiet: true, json: false, progress: false, report: false, tensorboard: false };
   const out = new Out(cfg.quiet, cfg.json);
@@ -279,14 +282,15 @@ async function trainIn(cfg0: TrainConfig, rank: number, worldSize: number): Prom
   };
   let lossLog: TrainSummary["lossLog"] = [];
   if (cfg.resume) {
-    const info = loadCheckpoint(cfg.resume, { model: net, optimizer, loaderGenerator: loaderGen });
+    const into = { model: net, optimizer, loaderGenerator: loaderGen };
+    const info = resumeBytes ? loadCheckpointBytes(resumeBytes, cfg.resume, into) : loadCheckpoint(cfg.resume, into);
     startEpoch = info.epoch;
     skip = info.step;
     globalStep = info.globalStep;
     Object.assign(hist, info.extra.history ?? {});
     lossLog = (info.extra.lossLog as TrainSummary["lossLog"]) ?? [];
     resumedFrom = { epoch: info.epoch + 1, step: info.step, globalStep: info.globalStep };
-    truncateMetrics(files.metrics, globalStep);
+    if (lead) truncateMetrics(files.metrics, globalStep);
     out.line(`Resuming from ${cfg.resume}: epoch ${info.epoch + 1}, step ${info.step} (global step ${info.globalStep})`);
   } else if (lead && fs.existsSync(files.metrics)) {
     fs.rmSync(files.metrics);
@@ -328,7 +332,7 @@ async function trainIn(cfg0: TrainConfig, rank: number, worldSize: number): Prom
     process.stderr.write(`\n${sig}: finishing this step, saving a checkpoint, then exiting (press Ctrl-C again to quit now)\n`);
   };
   // Ranks stopping at different steps would leave the others waiting in a collective: under DDP a signal takes its
-  // default course (mpirun stops every rank) and --resume is refused anyway.
+  // default course (mpirun stops every rank); --resume continues from the last epoch or --checkpoint-every save.
   if (worldSize === 1) for (const sig of STOP_SIGNALS) process.on(sig, onSignal);
 
   const priorSeconds = hist.trainSeconds;

@@ -20,3 +20,4 @@ export function isMpiAvailable(): boolean {
     return false;
   }
 }
+export { TCPStore, StoreError, rendezvous, parseInitMethod, type TCPStoreOptions, type Rendezvous } from "./tcp_store.js";

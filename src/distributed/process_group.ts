@@ -4,6 +4,7 @@
 // collective (mpirun's message names the rank that aborted); a clean exit finalizes MPI.
 import { writeSync } from "node:fs";
 import { openMpi, type MpiAddon } from "../backends/mpi/addon.js";
+import { parseInitMethod } from "./tcp_store.js";
 import { Work } from "./work.js";
 
 export type Backend = "mpi" | "nccl" | "gloo";
@@ -13,7 +14,11 @@ export interface InitOptions {
   /** Checked against what the launcher assigned (MPI decides the rank; it cannot be chosen here). */
   rank?: number;
   worldSize?: number;
-  /** Accepted for PyTorch compatibility; under MPI the launcher has already connected the processes. */
+  /**
+   * "env://" (MASTER_ADDR / MASTER_PORT) or "tcp://host:port": where a torchrun-style job's TCPStore rendezvous is
+   * (see rendezvous()). Checked here; the MPI backend itself needs no store, since mpirun has already connected the
+   * processes.
+   */
   initMethod?: string;
   /** How long wait() and a collective's Promise wait before failing (default 30 minutes, as PyTorch). */
   timeoutMs?: number;
@@ -75,6 +80,7 @@ export function initProcessGroup(opts: InitOptions = {}): void {
       throw new Error(`initProcessGroup: ${k} must be a ${k === "rank" ? "non-negative" : "positive"} integer, got ${v}`);
     }
   }
+  if (opts.initMethod !== undefined && opts.initMethod !== "env://") parseInitMethod(opts.initMethod);
   const launcher = launcherEnvironment();
   const torchrunSize = Number(process.env.WORLD_SIZE ?? 1);
   if (!launcher && torchrunSize > 1) {

@@ -350,7 +350,15 @@ function optimizerProblems(opt: CheckpointOptimizer, type: string | null, sd: Op
  * before anything is applied: on a CheckpointError the model, optimizer and generators are untouched.
  */
 export function loadCheckpoint(path: string, o: LoadCheckpointOptions = {}): CheckpointInfo {
-  const ck = readCheckpoint(path);
+  return applyCheckpoint(readCheckpoint(path), path, o);
+}
+
+/** loadCheckpoint from the file's bytes (a data-parallel rank gets them from rank 0); `path` names it in errors. */
+export function loadCheckpointBytes(bytes: Uint8Array, path: string, o: LoadCheckpointOptions = {}): CheckpointInfo {
+  return applyCheckpoint(parseCheckpoint(bytes, path), path, o);
+}
+
+function applyCheckpoint(ck: ReadCheckpoint, path: string, o: LoadCheckpointOptions): CheckpointInfo {
   const strict = o.strict ?? true;
   const problems: string[] = [];
   if (o.model) problems.push(...stateDictProblems(o.model, ck.tensors, strict));

@@ -30,7 +30,23 @@ export interface UnpickleOptions {
   source?: string;
   /** Most memo entries a pickle may create (default 1 << 20). */
   maxMemo?: number;
+  /**
+   * Resolves persistent ids (PERSID / BINPERSID), which a plain pickle never holds; torch.save uses them for
+   * tensor storages. Without it such pickles are refused.
+   */
+  persistentLoad?: (pid: unknown) => unknown;
+  /** Extra allow-listed globals for this call (full name → pure data constructor, or null for a class token). */
+  globals?: Readonly<Record<string, GlobalCall | null>>;
 }
+
+/** A pure JS constructor of data that an allow-listed global stands for. */
+export type GlobalCall = (args: readonly unknown[]) => unknown;
+
+/**
+ * Attributes a pickle set on a dict subclass (BUILD on an OrderedDict, such as a state dict's `_metadata`): kept
+ * beside the Map, never mixed into its items.
+ */
+export const pyAttributes = new WeakMap<Map<unknown, unknown>, Map<unknown, unknown>>();
 
 const MARK = Symbol("MARK");
 type Stack = unknown[];
@@ -190,7 +206,7 @@ function tuple(items: unknown[]): readonly unknown[] {
 }
 
 const OPNAMES: Record<number, string> = {
-  0x50: "PERSID", 0x51: "BINPERSID", 0x69: "INST", 0x6f: "OBJ", 0x81: "NEWOBJ", 0x92: "NEWOBJ_EX",
+  0x69: "INST", 0x6f: "OBJ", 0x81: "NEWOBJ", 0x92: "NEWOBJ_EX",
   0x82: "EXT1", 0x83: "EXT2", 0x84: "EXT4",
 };
 
@@ -200,8 +216,26 @@ const OPNAMES: Record<number, string> = {
  * buffers, truncated or oversized input.
  */
 export function unpickle(input: Uint8Array, options: UnpickleOptions = {}): unknown {
+  return unpickleAt(input, 0, options).value;
+}
+
+/** Decode the pickle that starts at byte `start`; `end` is the byte after its STOP (several pickles can follow each other). */
+export function unpickleAt(input: Uint8Array, start: number, options: UnpickleOptions = {}): { value: unknown; end: number } {
   const maxMemo = options.maxMemo ?? 1 << 20;
   const r = new Reader(input);
+  r.pos = start;
+  const extra = options.globals ?? {};
+  const lookup = (module: string, name: string): PyGlobal => {
+    const full = `${module}.${name}`;
+    if (Object.hasOwn(extra, full)) return new PyGlobal(module, name, extra[full]!);
+    return resolveGlobal(module, name);
+  };
+  const persistent = (pid: unknown, opcode: string): unknown => {
+    if (!options.persistentLoad) {
+      throw new UnpicklingError(`opcode ${opcode} is not supported here: this pickle refers to objects stored outside it by persistent id (a torch.save file? read it with torch.load)`);
+    }
+    return options.persistentLoad(pid);
+  };
   let stack: Stack = [];
   const metastack: Stack[] = [];
   const memo = new Map<number, unknown>();
@@ -255,7 +289,7 @@ export function unpickle(input: Uint8Array, options: UnpickleOptions = {}): unkn
         }
         case 0x2e: { // STOP
           // Like CPython, leftovers below the result are ignored: they are inert data.
-          return pop();
+          return { value: pop(), end: r.pos };
         }
         case 0x28: metastack.push(stack); stack = []; break; // MARK
         case 0x30: { // POP
@@ -389,7 +423,7 @@ export function unpickle(input: Uint8Array, options: UnpickleOptions = {}): unkn
         case 0x63: { // GLOBAL "module\nname\n"
           const module = r.line();
           const name = r.line();
-          stack.push(resolveGlobal(module, name));
+          stack.push(lookup(module, name));
           break;
         }
         case 0x93: { // STACK_GLOBAL
@@ -397,9 +431,11 @@ export function unpickle(input: Uint8Array, options: UnpickleOptions = {}): unkn
           if (typeof name !== "string" || typeof module !== "string") {
             throw new UnpicklingError("STACK_GLOBAL needs two str arguments");
           }
-          stack.push(resolveGlobal(module, name));
+          stack.push(lookup(module, name));
           break;
         }
+        case 0x51: stack.push(persistent(pop(), "BINPERSID")); break; // BINPERSID
+        case 0x50: stack.push(persistent(r.line(), "PERSID")); break; // PERSID
         case 0x52: { // REDUCE
           const args = pop();
           const fn = pop();
@@ -411,7 +447,12 @@ export function unpickle(input: Uint8Array, options: UnpickleOptions = {}): unkn
           const obj = top();
           if (obj instanceof NdArray) setArrayState(obj, state);
           else if (obj instanceof NdDtype) setDtypeState(obj, state);
-          else if (obj instanceof Map && state instanceof Map) for (const [k, v] of state) obj.set(k, v);
+          else if (obj instanceof Map && state instanceof Map) {
+            // A dict subclass's BUILD sets instance attributes (OrderedDict._metadata), not items.
+            const attrs = pyAttributes.get(obj) ?? new Map<unknown, unknown>();
+            for (const [k, v] of state) attrs.set(k, v);
+            pyAttributes.set(obj, attrs);
+          }
           else throw new UnpicklingError(`BUILD (__setstate__) is not supported for ${describe(obj)}`);
           break;
         }
@@ -423,7 +464,7 @@ export function unpickle(input: Uint8Array, options: UnpickleOptions = {}): unkn
         case 0x69: { // INST: name the class we refuse, not just the opcode
           const module = r.line();
           const name = r.line();
-          resolveGlobal(module, name);
+          lookup(module, name);
           throw new UnpicklingError(`opcode INST (creating ${module}.${name} instances) is not supported`);
         }
         default: {

@@ -60,7 +60,7 @@ export const MAX_TENSORS = 200_000;
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
-function tensorBytes(t: Tensor): { code: string; shape: number[]; bytes: Uint8Array } {
+export function tensorBytes(t: Tensor): { code: string; shape: number[]; bytes: Uint8Array } {
   const cpu = t.device === "cpu" ? t : t.cpu();
   const code = TO_CODE[cpu.dtype];
   const arr = cpu.dataSync();
@@ -215,6 +215,19 @@ function decodeData(e: Entry, raw: Uint8Array, what: string): TypedArray {
     }
   }
   throw new SafetensorsError(`${what}: unsupported dtype ${e.code}`);
+}
+
+/**
+ * Little-endian element bytes of one of the codes FROM_CODE lists (F16/BF16/I16/I8 widened) as kindling's typed
+ * array, copied into fresh memory; torch.load decodes storages with it.
+ */
+export function decodeElements(code: string, raw: Uint8Array, what: string, name: string): TypedArray {
+  return decodeData({ name, code, shape: [], begin: 0, end: raw.length }, raw, what);
+}
+
+/** Bytes per element of a code decodeElements reads, or undefined for an unknown code. */
+export function elementSize(code: string): number | undefined {
+  return FROM_CODE[code]?.size;
 }
 
 export interface ReadOptions {
