@@ -58,7 +58,8 @@ step fault 30 node scripts/cuda-selfcheck.mjs --fault
 step doctor 20 node bin/kindling.js doctor
 step tests 90 node --test --test-reporter=tap dist/test/cuda_locate.test.js dist/test/cuda_allocator.test.js \
   dist/test/cuda_finalization.test.js dist/test/cuda_device.test.js dist/test/cuda_build.test.js \
-  dist/test/autograd.test.js dist/test/nn.test.js dist/test/optim.test.js dist/test/reorder_masks.test.js
+  dist/test/autograd.test.js dist/test/nn.test.js dist/test/optim.test.js dist/test/reorder_masks.test.js \
+  dist/test/cuda_op_table.test.js
 [ -n "${DATA_PID:-}" ] && wait "$DATA_PID"
 mkdir -p "$OUT/.tutorial"
 step tutorial 75 env KINDLING_DATA=$KDATA TUTORIAL_EPOCHS=2 TUTORIAL_OUT="$OUT/.tutorial" node dist/examples/cifar10_tutorial.js
