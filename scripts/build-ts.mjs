@@ -4,9 +4,9 @@
 //   --check     only say whether dist/ is stale (exit 1) or current (exit 0); compiles nothing;
 //   --prune     also delete dist/src outputs whose .ts source is gone, so that a packed tarball carries none.
 import { spawnSync } from "node:child_process";
-import { existsSync, readdirSync, statSync, unlinkSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync, statSync, unlinkSync } from "node:fs";
 import { createRequire } from "node:module";
-import { dirname, join, relative } from "node:path";
+import { dirname, join, relative, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -23,7 +23,15 @@ function* walk(dir) {
   }
 }
 
-const isSource = (f) => f.endsWith(".ts") && !f.endsWith(".d.ts");
+// tsconfig.json's "exclude" (test/types: compiled on their own by test/types_surface, never emitted).
+const excluded = (() => {
+  try {
+    return (JSON.parse(readFileSync(join(root, "tsconfig.json"), "utf8")).exclude ?? []).map((p) => join(root, p));
+  } catch {
+    return [];
+  }
+})();
+const isSource = (f) => f.endsWith(".ts") && !f.endsWith(".d.ts") && !excluded.some((e) => f === e || f.startsWith(e + sep));
 const outputOf = (src) => join(dist, relative(root, src)).replace(/\.ts$/, ".js");
 
 function stale() {
