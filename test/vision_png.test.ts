@@ -7,7 +7,8 @@ import * as path from "node:path";
 import { deflateSync } from "node:zlib";
 import { ExitError } from "../src/cli/common.js";
 import { PREDICT_MAX_PIXELS, readImage } from "../src/cli/image.js";
-import { PngError, crc32, decodePng, encodePng } from "../src/vision/png.js";
+import { crc32 } from "../src/core/crc32.js";
+import { PngError, decodePng, encodePng } from "../src/vision/png.js";
 
 function pixels(n: number, seed: number): Uint8Array {
   const d = new Uint8Array(n);
@@ -30,7 +31,7 @@ function chunk(type: string, data: Uint8Array): Buffer {
   head.writeUInt32BE(data.length, 0);
   head.write(type, 4, "latin1");
   const crc = Buffer.alloc(4);
-  crc.writeUInt32BE((crc32(Buffer.concat([head.subarray(4), data])) ^ 0xffffffff) >>> 0);
+  crc.writeUInt32BE(crc32(Buffer.concat([head.subarray(4), data])));
   return Buffer.concat([head, data, crc]);
 }
 function pngWithFilter(w: number, h: number, colorType: number, bpp: number, px: Uint8Array, filter: number, extra: Buffer[] = [], ihdrPatch?: (b: Buffer) => void): Uint8Array {

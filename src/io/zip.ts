@@ -4,6 +4,7 @@
 // checked against the central directory and every entry's CRC-32 is verified before its bytes are used.
 
 import { inflateRawSync } from "node:zlib";
+import { crc32 } from "../core/crc32.js";
 
 export class ZipError extends Error {
   override name = "ZipError";
@@ -15,21 +16,7 @@ export interface ZipEntry {
   data(): Uint8Array;
 }
 
-const CRC_TABLE = (() => {
-  const t = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    t[n] = c >>> 0;
-  }
-  return t;
-})();
 
-export function crc32(b: Uint8Array, crc = 0): number {
-  let c = ~crc >>> 0;
-  for (let i = 0; i < b.length; i++) c = CRC_TABLE[(c ^ b[i]!) & 0xff]! ^ (c >>> 8);
-  return ~c >>> 0;
-}
 
 const SIG_LOCAL = 0x04034b50;
 const SIG_CENTRAL = 0x02014b50;

@@ -2,6 +2,7 @@
 // reading the 8-bit non-interlaced images a `predict` command is given. Anything else is a clear error.
 
 import { deflateSync, inflateSync } from "node:zlib";
+import { crc32 } from "../core/crc32.js";
 import { maxPixelsOf, tooLarge, type DecodeOptions } from "./image_limits.js";
 
 export class PngError extends Error {
@@ -19,21 +20,7 @@ export interface RawImage {
 
 const SIGNATURE = Uint8Array.from([137, 80, 78, 71, 13, 10, 26, 10]);
 
-const CRC_TABLE = (() => {
-  const t = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    t[n] = c >>> 0;
-  }
-  return t;
-})();
 
-export function crc32(bytes: Uint8Array, crc = 0xffffffff): number {
-  let c = crc;
-  for (let i = 0; i < bytes.length; i++) c = CRC_TABLE[(c ^ bytes[i]!) & 0xff]! ^ (c >>> 8);
-  return c;
-}
 
 function chunk(type: string, data: Uint8Array): Uint8Array {
   const out = new Uint8Array(12 + data.length);
@@ -41,7 +28,7 @@ function chunk(type: string, data: Uint8Array): Uint8Array {
   dv.setUint32(0, data.length);
   for (let i = 0; i < 4; i++) out[4 + i] = type.charCodeAt(i);
   out.set(data, 8);
-  dv.setUint32(8 + data.length, (crc32(out.subarray(4, 8 + data.length)) ^ 0xffffffff) >>> 0);
+  dv.setUint32(8 + data.length, crc32(out.subarray(4, 8 + data.length)));
   return out;
 }
 
@@ -120,7 +107,7 @@ export function decodePng(bytes: Uint8Array, source = "PNG", o: DecodeOptions = 
     if (pos + 12 + len > bytes.length) fail(`chunk ${type} runs past the end of the file (truncated)`);
     const data = bytes.subarray(pos + 8, pos + 8 + len);
     const crc = dv.getUint32(pos + 8 + len);
-    if (((crc32(bytes.subarray(pos + 4, pos + 8 + len)) ^ 0xffffffff) >>> 0) !== crc) fail(`chunk ${type} has a bad CRC`);
+    if (crc32(bytes.subarray(pos + 4, pos + 8 + len)) !== crc) fail(`chunk ${type} has a bad CRC`);
     pos += 12 + len;
     if (type === "IHDR") {
       if (len !== 13) fail("IHDR has the wrong length");
