@@ -5,21 +5,12 @@ import * as torch from "kindling";
 import { emptyTensor } from "../src/tensor/create.js";
 import { kernelsFor } from "../src/tensor/dispatch.js";
 import { Tensor } from "../src/tensor/tensor.js";
-import { median } from "./stats.js";
+import { medianMs } from "./stats.js";
 
 const args = process.argv.slice(2);
 const runs = Number(args.includes("--runs") ? args[args.indexOf("--runs") + 1] : 9);
 
-function time(f: () => unknown): number {
-  f();
-  const ts: number[] = [];
-  for (let r = 0; r < runs; r++) {
-    const t = performance.now();
-    f();
-    ts.push(performance.now() - t);
-  }
-  return median(ts);
-}
+const time = (f: () => unknown): number => medianMs(f, runs);
 
 function rows(t: Tensor, start: number, len: number): Tensor {
   const shape = t.shape.slice();

@@ -3,21 +3,12 @@
 // backend sent sin, cos, floor and any non-contiguous unary input to the reference kernel, so the "ref" column is
 // what those rows cost then.
 import * as torch from "kindling";
-import { median } from "./stats.js";
+import { medianMs } from "./stats.js";
 
 const args = process.argv.slice(2);
 const runs = Number(args.includes("--runs") ? args[args.indexOf("--runs") + 1] : 9);
 
-function time(f: () => unknown): number {
-  f();
-  const ts: number[] = [];
-  for (let r = 0; r < runs; r++) {
-    const t = performance.now();
-    f();
-    ts.push(performance.now() - t);
-  }
-  return median(ts);
-}
+const time = (f: () => unknown): number => medianMs(f, runs);
 
 torch.manualSeed(0);
 const x = torch.rand([1024, 1024]).mul(6).sub(3);
