@@ -6,45 +6,12 @@ import assert from "node:assert/strict";
 import * as torch from "kindling";
 import { binaryOps } from "../src/ops/binary.js";
 import { unaryOps } from "../src/ops/unary.js";
-import { assertClose, binaryOracle, hashString, rng, unaryOracle, values, arr } from "./helpers/compare.js";
+import { assertClose, binaryOracle, unaryOracle, values, arr } from "./helpers/compare.js";
 import { kernelsOf, registerCpuBackend } from "../src/backends/host/cpu_device.js";
+import { compareResults, evaluateCase } from "./helpers/op_eval.js";
 import { BUG_RESHAPE_0D, binaryNames, cases, inputValues, makeInputs, unaryNames, type OpCase } from "./helpers/op_cases.js";
 
 type Tensor = torch.Tensor;
-
-interface Result {
-  out: Tensor;
-  grads: (Tensor | null)[];
-}
-
-/** Runs a row; for differentiable rows also backward of sum(out * G) with a fixed random G. */
-function evaluate(c: OpCase, inputs: Tensor[]): Result {
-  torch.manualSeed(4321);
-  const out = c.fn(...inputs);
-  if (c.differentiable) {
-    assert.ok(out.requiresGrad, `${c.name}: output of a differentiable op does not require grad`);
-    const r = rng(hashString(c.name) ^ 0x9e3779b9);
-    const g = torch.tensor(Array.from({ length: out.numel() }, () => r() * 2 - 1), { dtype: out.dtype }).reshape(out.shape);
-    // Same as backward of sum(out * g), without routing every row through sum's backward.
-    out.backward(g);
-  }
-  return { out, grads: inputs.map((x) => (x.requiresGrad ? x.grad : null)) };
-}
-
-function compareResults(c: OpCase, got: Result, want: Result, what: string, rtol: number, atol: number): void {
-  assert.equal(got.out.dtype, want.out.dtype, `${what}: output dtype`);
-  assertClose(got.out, want.out, { rtol, atol, msg: `${what}: forward` });
-  for (let k = 0; k < want.grads.length; k++) {
-    const w = want.grads[k];
-    const g = got.grads[k];
-    if (!w) {
-      assert.equal(g, null, `${what}: grad of input ${k} should be null`);
-      continue;
-    }
-    assert.ok(g, `${what}: missing grad of input ${k}`);
-    assertClose(g, w, { rtol, atol, msg: `${what}: grad of input ${k}` });
-  }
-}
 
 const t = (v: number[], dtype?: torch.DType) => torch.tensor(v, dtype ? { dtype } : undefined);
 const backends = torch.backends.cpu.available();
@@ -70,7 +37,7 @@ for (const c of cases) {
   const tol = { rtol: c.rtol ?? 1e-5, atol: c.atol ?? 1e-6 };
   test(`op ${c.family}: ${c.name}`, { todo: c.todo }, () => {
     const inputs = makeInputs(c);
-    const base = evaluate(c, inputs);
+    const base = evaluateCase(c, inputs);
     if (c.oracle) {
       const want = c.oracle(...inputs.map(arr));
       assert.deepEqual(base.out.shape, want.shape, `${c.name}: output shape`);
@@ -88,7 +55,7 @@ for (const c of cases) {
   });
   if (!c.contiguousOnly) {
     test(`op ${c.family}: ${c.name} [non-contiguous]`, { todo: c.todo ?? c.ncTodo }, () => {
-      const base = evaluate(c, makeInputs(c));
+      const base = evaluateCase(c, makeInputs(c));
       const nc = makeInputs(c, { nonContiguous: true });
       // The layout trick must really produce a strided input where the shape allows one.
       c.inputs.forEach((s, k) => {
@@ -96,7 +63,7 @@ for (const c of cases) {
         if (canStride) assert.ok(!nc[k].isContiguous(), `${c.name}: input ${k} should be non-contiguous`);
         assert.deepEqual(values(nc[k]), inputValues(c)[k].map((v) => (nc[k].dtype === "float32" ? Math.fround(v) : v)));
       });
-      compareResults(c, evaluate(c, nc), base, `${c.name} non-contiguous`, tol.rtol, tol.atol);
+      compareResults(c, evaluateCase(c, nc), base, `${c.name} non-contiguous`, tol.rtol, tol.atol);
     });
   }
   for (const b of others) {
@@ -110,12 +77,12 @@ function compareBackend(c: OpCase, b: string): void {
   const prev = torch.backends.cpu.current();
   try {
     torch.backends.cpu.use("ref");
-    const want = evaluate(c, makeInputs(c));
+    const want = evaluateCase(c, makeInputs(c));
     torch.backends.cpu.use(b);
-    const got = evaluate(c, makeInputs(c));
+    const got = evaluateCase(c, makeInputs(c));
     compareResults(c, got, want, `${c.name} on ${b}`, tol.rtol, tol.atol);
     if (!c.contiguousOnly && !c.ncTodo) {
-      const gotNc = evaluate(c, makeInputs(c, { nonContiguous: true }));
+      const gotNc = evaluateCase(c, makeInputs(c, { nonContiguous: true }));
       compareResults(c, gotNc, want, `${c.name} on ${b} non-contiguous`, tol.rtol, tol.atol);
     }
   } finally {
