@@ -6,7 +6,7 @@ import * as ops from "../tensor/nn_ops.js";
 import { pad as padOp, type PadOptions } from "../tensor/pad.js";
 import type { Tensor } from "../tensor/tensor.js";
 import type { Reduction } from "../ops/kernels.js";
-import { compositeCrossEntropy, weightedNllLoss } from "./functional_loss.js";
+import { compositeCrossEntropy, reduce, weightedNllLoss } from "./functional_loss.js";
 
 export type { Conv2dOptions, Pool2dOptions, LossOptions, BatchNormOptions } from "../tensor/nn_ops.js";
 
@@ -96,18 +96,6 @@ export interface ClassLossOptions extends ops.LossOptions {
   weight?: Tensor | null;
 }
 
-function reduce(loss: Tensor, reduction: Reduction | undefined, op: string): Tensor {
-  switch (reduction ?? "mean") {
-    case "mean":
-      return loss.mean();
-    case "sum":
-      return loss.sum();
-    case "none":
-      return loss;
-    default:
-      throw opError(op, `reduction must be "mean", "sum" or "none", got ${String(reduction)}`);
-  }
-}
 
 export function mseLoss(input: Tensor, target: Tensor, o: { reduction?: Reduction } = {}): Tensor {
   if (input.shape.join() !== target.shape.join()) {
@@ -117,11 +105,11 @@ export function mseLoss(input: Tensor, target: Tensor, o: { reduction?: Reductio
     );
   }
   const d = input.sub(target);
-  return reduce(d.mul(d), o.reduction, "mseLoss");
+  return reduce("mseLoss", d.mul(d), o.reduction);
 }
 
 export function l1Loss(input: Tensor, target: Tensor, o: { reduction?: Reduction } = {}): Tensor {
-  return reduce(input.sub(target).abs(), o.reduction, "l1Loss");
+  return reduce("l1Loss", input.sub(target).abs(), o.reduction);
 }
 
 export function flatten(x: Tensor, startDim = 0, endDim = -1): Tensor {

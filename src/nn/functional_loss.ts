@@ -7,7 +7,8 @@ import type { Reduction } from "../ops/kernels.js";
 
 export type KLDivReduction = Reduction | "batchmean";
 
-function reduce(op: string, loss: Tensor, reduction: Reduction | undefined): Tensor {
+/** A per-element loss reduced as `reduction` asks (PyTorch's default is the mean). */
+export function reduce(op: string, loss: Tensor, reduction: Reduction | undefined): Tensor {
   switch (reduction ?? "mean") {
     case "mean":
       return loss.mean();
