@@ -90,3 +90,13 @@ export function prepareRunDir(dir: string, o: PrepareOptions): string[] {
   }
   return removed;
 }
+
+/** The files every recipe writes in its run directory. */
+export function runFiles(dir: string): { checkpoint: string; model: string; metrics: string; report: string } {
+  return {
+    checkpoint: path.join(dir, "checkpoint.safetensors"),
+    model: path.join(dir, "model.safetensors"),
+    metrics: path.join(dir, "metrics.jsonl"),
+    report: path.join(dir, "report.html"),
+  };
+}

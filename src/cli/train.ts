@@ -23,7 +23,7 @@ import type { Specs } from "./args.js";
 import { accuracyLines, checkDevice, evaluate, ExitError, labelsLine, Out, predictBatch, type EvalResult } from "./common.js";
 import { DataError, loadSplit, testLoader, trainLoader, type DatasetName } from "./data.js";
 import { Progress, RateMeter } from "./progress.js";
-import { defaultRunDir, prepareRunDir } from "./run_dir.js";
+import { defaultRunDir, prepareRunDir, runFiles } from "./run_dir.js";
 import { joinProcessGroup, launchedRank } from "./train_ddp.js";
 
 export const TRAIN_SPECS: Specs = {
@@ -229,10 +229,7 @@ async function trainIn(cfg0: TrainConfig, rank: number, worldSize: number, resum
   if (cfg.outIsDefault) out.line(`Run directory: ${cfg.out}`);
   if (removed.length) out.line(`--force: removed the earlier run's ${removed.join(", ")} from ${cfg.out}`);
   const files = {
-    checkpoint: path.join(cfg.out, "checkpoint.safetensors"),
-    model: path.join(cfg.out, "model.safetensors"),
-    metrics: path.join(cfg.out, "metrics.jsonl"),
-    report: path.join(cfg.out, "report.html"),
+    ...runFiles(cfg.out),
     trainGrid: path.join(cfg.out, "train_samples.png"),
     testGrid: path.join(cfg.out, "test_samples.png"),
   };

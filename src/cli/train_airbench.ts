@@ -3,7 +3,6 @@
 // directory as the tutorial recipe (checkpoint and model of the last run, metrics.jsonl, report.html).
 
 import * as fs from "node:fs";
-import * as path from "node:path";
 import { withPath } from "../io/atomic.js";
 import { saveCheckpoint } from "../io/checkpoint.js";
 import { saveFile } from "../io/safetensors.js";
@@ -15,7 +14,7 @@ import { UsageError } from "./args.js";
 import { checkDevice, Out } from "./common.js";
 import { loadSplit, type DatasetName } from "./data.js";
 import { Progress, RateMeter } from "./progress.js";
-import { defaultRunDir, prepareRunDir } from "./run_dir.js";
+import { defaultRunDir, prepareRunDir, runFiles } from "./run_dir.js";
 
 export interface AirbenchConfig {
   dataset: DatasetName;
@@ -102,12 +101,7 @@ export async function trainAirbench(cfg: AirbenchConfig): Promise<{ summary: Air
   const removed = prepareRunDir(cfg.out, { resuming: false, force: cfg.force });
   if (cfg.outIsDefault) out.line(`Run directory: ${cfg.out}`);
   if (removed.length) out.line(`--force: removed the earlier run's ${removed.join(", ")} from ${cfg.out}`);
-  const files = {
-    checkpoint: path.join(cfg.out, "checkpoint.safetensors"),
-    model: path.join(cfg.out, "model.safetensors"),
-    metrics: path.join(cfg.out, "metrics.jsonl"),
-    report: path.join(cfg.out, "report.html"),
-  };
+  const files = runFiles(cfg.out);
   if (fs.existsSync(files.metrics)) fs.rmSync(files.metrics);
   const metric = (rec: Record<string, unknown>): void => withPath(files.metrics, () => fs.appendFileSync(files.metrics, JSON.stringify(rec) + "\n"));
 
