@@ -1,47 +1,13 @@
 // The emulator's main loop: replays a trace of device operations (written by test/helpers/cuda_emulator.ts) on
 // host memory mapped at the fake runtime's own addresses, so device pointers (kernel arguments and the pointers
-// inside uploaded tables) need no translation. Launches go through `dispatch`, generated per kernel signature.
+// inside uploaded tables) need no translation. Launches go through the kernel table generated from the signatures
+// (emuFindKernel, exec.h).
 #pragma once
 #include <sys/mman.h>
 #include <cstdio>
 #include <iostream>
 #include <string>
-#include <thread>
 #include <vector>
-
-thread_local dim3 threadIdx;
-dim3 blockIdx, blockDim, gridDim;
-EmuBarrier emuBlockBarrier;
-EmuBarrier emuWarpBarrier[32];
-unsigned long long emuWarpSlots[32][32];
-std::mutex emuAtomic;
-
-static bool dispatch(const std::string& name, const unsigned char* args);
-
-template <typename F>
-static void emuRun(dim3 grid, dim3 block, F body) {
-  gridDim = grid;
-  blockDim = block;
-  const unsigned n = block.x * block.y * block.z;
-  emuBlockBarrier.count = n;
-  for (unsigned w = 0; w < 32; w++) emuWarpBarrier[w].count = 32;
-  for (unsigned bz = 0; bz < grid.z; bz++)
-    for (unsigned by = 0; by < grid.y; by++)
-      for (unsigned bx = 0; bx < grid.x; bx++) {
-        blockIdx.x = bx; blockIdx.y = by; blockIdx.z = bz;
-        std::vector<std::thread> ts;
-        ts.reserve(n);
-        for (unsigned t = 0; t < n; t++) {
-          ts.emplace_back([&, t] {
-            threadIdx.x = t % block.x;
-            threadIdx.y = (t / block.x) % block.y;
-            threadIdx.z = t / (block.x * block.y);
-            body();
-          });
-        }
-        for (auto& th : ts) th.join();
-      }
-}
 
 static std::vector<unsigned char> readHex(size_t n) {
   std::string hex;
@@ -99,10 +65,14 @@ int main() {
       std::cin >> name >> g.x >> g.y >> g.z >> b.x >> b.y >> b.z >> n;
       auto bytes = readHex(n);
       gridDim = g; blockDim = b;
-      if (!dispatch(name, bytes.data())) {
+      const EmuKernel* k = emuFindKernel(name.c_str());
+      if (!k) {
         std::fprintf(stderr, "unknown kernel %s\n", name.c_str());
         return 3;
       }
+      void* params[64];
+      for (unsigned i = 0; i < k->nparams; i++) params[i] = bytes.data() + k->offsets[i];
+      k->run(params);
     } else if (op == "gemm") {
       std::string dt; int ta, tb; long long M, N, K, lda, sA, ldb, sB, ldc, sC, batch; unsigned long long a, b, c; double alpha, beta;
       std::cin >> dt >> ta >> tb >> M >> N >> K >> std::hex >> a >> std::dec >> lda >> sA >> std::hex >> b >> std::dec >> ldb >> sB

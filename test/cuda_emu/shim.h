@@ -1,12 +1,11 @@
 // Host emulation of the CUDA built-ins the kernels use, so native/cuda/kernels/*.cu compile as plain C++ and run on
-// the CPU (test/cuda_kernels_emulated): a block's threads are OS threads, __syncthreads a barrier over them, warp
-// shuffles an exchange through per-warp slots, shared memory function statics (blocks run one at a time), atomics a
-// mutex. Slow, but it executes the kernels' own code: what it checks is their arithmetic and indexing.
+// the CPU (test/cuda_kernels_emulated, and the emulated driver test/cuda_emu/libcuda_emu). Blocks run one at a time
+// on the calling OS thread; a block's threads are fibers (exec.h) that switch only at __syncthreads and at warp
+// shuffles, so shared memory is function statics and atomics need no lock. What it checks is the kernels'
+// arithmetic and indexing, not the GPU's memory model.
 #pragma once
 #include <cmath>
-#include <condition_variable>
 #include <cstring>
-#include <mutex>
 
 #define __global__
 #define __device__
@@ -17,31 +16,14 @@
 struct dim3 {
   unsigned x = 1, y = 1, z = 1;
 };
-extern thread_local dim3 threadIdx;
-extern dim3 blockIdx, blockDim, gridDim;
+extern dim3 threadIdx, blockIdx, blockDim, gridDim;
 
-struct EmuBarrier {
-  std::mutex m;
-  std::condition_variable cv;
-  unsigned count = 0, waiting = 0, generation = 0;
-  void wait() {
-    std::unique_lock<std::mutex> lk(m);
-    const unsigned gen = generation;
-    if (++waiting == count) {
-      waiting = 0;
-      generation++;
-      cv.notify_all();
-    } else {
-      cv.wait(lk, [&] { return gen != generation; });
-    }
-  }
-};
-extern EmuBarrier emuBlockBarrier;
-extern EmuBarrier emuWarpBarrier[32];
+// Both suspend the calling fiber until its block (or warp) has reached the same point: exec.h.
+void emuBlockBarrier();
+void emuWarpBarrier();
 extern unsigned long long emuWarpSlots[32][32];
-extern std::mutex emuAtomic;
 
-inline void __syncthreads() { emuBlockBarrier.wait(); }
+inline void __syncthreads() { emuBlockBarrier(); }
 
 inline unsigned emuLinearTid() { return threadIdx.x + blockDim.x * (threadIdx.y + blockDim.y * threadIdx.z); }
 
@@ -52,16 +34,15 @@ T __shfl_down_sync(unsigned, T v, int offset) {
   unsigned long long bits = 0;
   std::memcpy(&bits, &v, sizeof(T));
   emuWarpSlots[warp][lane] = bits;
-  emuWarpBarrier[warp].wait();
+  emuWarpBarrier();
   T r = v;
   if (lane + offset < 32) std::memcpy(&r, &emuWarpSlots[warp][lane + offset], sizeof(T));
-  emuWarpBarrier[warp].wait();
+  emuWarpBarrier();
   return r;
 }
 
 template <typename T>
 T atomicAdd(T* p, T v) {
-  std::lock_guard<std::mutex> lk(emuAtomic);
   const T old = *p;
   *p = old + v;
   return old;
@@ -69,7 +50,6 @@ T atomicAdd(T* p, T v) {
 
 template <typename T>
 T atomicCAS(T* p, T compare, T v) {
-  std::lock_guard<std::mutex> lk(emuAtomic);
   const T old = *p;
   if (old == compare) *p = v;
   return old;

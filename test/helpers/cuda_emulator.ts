@@ -1,6 +1,7 @@
 // Runs the CUDA kernels on the CPU: EmuRuntime records the device operations cudaKernels() issues (fills, uploads,
 // copies, launches, library gemms) as a trace; runEmulator() builds test/cuda_emu (the kernels compiled as host C++
-// with shim.h, a dispatch generated from their signatures) and replays the trace, returning the dumped memory.
+// with shim.h, a kernel table generated from their signatures) and replays the trace, returning the dumped memory.
+// buildEmulatedDriver() builds the same kernels into a stand-in libcuda.so.1 the real addon loads.
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
@@ -8,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { DevicePtr, Dim3, GemmArgs, KernelArgs } from "../../src/backends/cuda/runtime.js";
 import { FakeRuntime } from "./cuda_fake_runtime.js";
-import { abiOffsets, cuFiles, kernelDir, kernelSignatures } from "./cuda_sources.js";
+import { abiOffsets, cuFiles, kernelDir, kernelSignatures, kernelsWithBarriers } from "./cuda_sources.js";
 
 const BASE = 0x100000000000n;
 const SPAN = 1n << 30n;
@@ -51,57 +52,98 @@ export class EmuRuntime extends FakeRuntime {
   }
 }
 
-/** C++ that unpacks each kernel's argument bytes at their ABI offsets and runs it over its grid. */
-function dispatchSource(): string {
-  const lines = ["static bool dispatch(const std::string& name, const unsigned char* args) {"];
+/**
+ * C++ for every kernel: a runner that reads its parameters from cuLaunchKernel-style pointers and runs the launch
+ * (exec.h), its ABI offsets, and the table emuFindKernel searches. The one generator for the trace emulator and the
+ * emulated driver.
+ */
+function kernelTableSource(): string {
+  const barriers = kernelsWithBarriers();
+  const lines: string[] = [];
+  const rows: string[] = [];
   for (const sig of kernelSignatures().values()) {
     const offs = abiOffsets(sig.params.map((p) => p.kind));
-    lines.push(`  if (name == "${sig.name}") {`);
+    lines.push(`static void emuRun_${sig.name}(void** p) {`);
     const names: string[] = [];
     sig.params.forEach((p, i) => {
       const type = p.decl.replace(/\s*\b\w+\s*$/, "");
-      lines.push(`    ${type} a${i}; std::memcpy((void*)&a${i}, args + ${offs[i]}, sizeof(a${i}));`);
+      lines.push(`  ${type} a${i}; std::memcpy((void*)&a${i}, p[${i}], sizeof(a${i}));`);
       names.push(`a${i}`);
     });
-    lines.push(`    emuRun(gridDim, blockDim, [&] { ${sig.name}(${names.join(", ")}); });`, "    return true;", "  }");
+    lines.push(`  emu::run("${sig.name}", ${barriers.has(sig.name)}, [&] { ${sig.name}(${names.join(", ")}); });`, "}");
+    lines.push(`static const unsigned emuOffs_${sig.name}[] = {${offs.length ? offs.join(", ") : "0"}};`);
+    rows.push(`  {"${sig.name}", ${offs.length}, emuOffs_${sig.name}, emuRun_${sig.name}},`);
   }
-  lines.push("  return false;", "}");
+  lines.push("static const EmuKernel emuKernels[] = {", ...rows, "};");
+  lines.push("static const EmuKernel* emuFindKernel(const char* name) {");
+  lines.push("  for (const EmuKernel& k : emuKernels) if (!std::strcmp(k.name, name)) return &k;");
+  lines.push("  return nullptr;", "}");
   return lines.join("\n");
 }
 
-let binary: string | null = null;
+const emuDir = join(kernelDir, "..", "..", "..", "test", "cuda_emu");
 
-/**
- * Builds the emulator (g++ -O1, about half a minute), cached in the temp directory under a hash of everything that
- * goes into it, so a rerun with unchanged kernels starts at once.
- */
-export function buildEmulator(): string {
-  if (binary) return binary;
-  const emuDir = join(kernelDir, "..", "..", "..", "test", "cuda_emu");
-  const parts = [join(emuDir, "shim.h"), ...[...cuFiles(), "common.cuh"].map((f) => join(kernelDir, f)), join(emuDir, "driver.h")];
+/** The kernels as host C++: shim.h, every .cu file, exec.h and the generated kernel table, then `tail`. */
+function emulatedSource(tail: string[]): { source: string; parts: string[] } {
+  const inc = (p: string) => `#include "${p}"`;
+  const kernels = [...cuFiles(), "common.cuh"].map((f) => join(kernelDir, f));
   const source = [
-    `#include "${parts[0]}"`,
-    ...cuFiles().map((f) => `#include "${join(kernelDir, f)}"`),
-    `#include "${parts[parts.length - 1]}"`,
-    dispatchSource(),
+    inc(join(emuDir, "shim.h")),
+    ...cuFiles().map((f) => inc(join(kernelDir, f))),
+    inc(join(emuDir, "exec.h")),
+    kernelTableSource(),
+    ...tail.map(inc),
     "",
   ].join("\n");
-  const hash = createHash("sha256").update(source);
+  return { source, parts: [join(emuDir, "shim.h"), join(emuDir, "exec.h"), ...kernels, ...tail] };
+}
+
+/**
+ * Compiles once (g++ -O1, about half a minute), cached in the temp directory under a hash of everything that goes
+ * into it, so a rerun with unchanged sources starts at once. Returns the output's path.
+ */
+function compileCached(what: string, source: string, parts: string[], flags: string[]): string {
+  const hash = createHash("sha256").update(source).update(flags.join(" "));
   for (const p of parts) hash.update(readFileSync(p));
-  const out = join(tmpdir(), `kindling-cuda-emu-${hash.digest("hex").slice(0, 16)}`);
+  const out = join(tmpdir(), `kindling-${what}-${hash.digest("hex").slice(0, 16)}`);
   if (!existsSync(out)) {
-    const dir = mkdtempSync(join(tmpdir(), "kindling-cuda-emu-build-"));
+    const dir = mkdtempSync(join(tmpdir(), `kindling-${what}-build-`));
     try {
       const src = join(dir, "emu.cc");
       writeFileSync(src, source);
-      execFileSync("g++", ["-std=c++17", "-O1", "-w", "-pthread", "-x", "c++", src, "-o", join(dir, "emu")], { stdio: ["ignore", "pipe", "pipe"] });
-      renameSync(join(dir, "emu"), out);
+      execFileSync("g++", ["-std=c++17", "-O1", "-w", ...flags, "-x", "c++", src, "-o", join(dir, "out")], { stdio: ["ignore", "pipe", "pipe"] });
+      renameSync(join(dir, "out"), out);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
   }
-  binary = out;
   return out;
+}
+
+let binary: string | null = null;
+
+/** The trace emulator (driver.h's main loop over the kernels). */
+export function buildEmulator(): string {
+  if (binary) return binary;
+  const { source, parts } = emulatedSource([join(emuDir, "driver.h")]);
+  binary = compileCached("cuda-emu", source, parts, []);
+  return binary;
+}
+
+let driver: string | null = null;
+
+/**
+ * The emulated driver: test/fixtures/fake_libcuda.c built as a libcuda.so.1 whose cuModuleGetFunction and
+ * cuLaunchKernel run the kernels compiled as host C++ (FAKE_CUDA_EMULATED_KERNELS). The real addon loads it through
+ * KINDLING_LIBCUDA_PATH (emulatedCudaEnv).
+ */
+export function buildEmulatedDriver(): string {
+  if (driver) return driver;
+  const fake = join(kernelDir, "..", "..", "..", "test", "fixtures", "fake_libcuda.c");
+  const { source, parts } = emulatedSource([]);
+  const full = `${source}#define FAKE_CUDA_EMULATED_KERNELS 1\n#include "${fake}"\n`;
+  driver = compileCached("cuda-emu-driver", full, [...parts, fake], ["-shared", "-fPIC"]);
+  return driver;
 }
 
 export function hasCompiler(): boolean {
@@ -119,4 +161,26 @@ export function runEmulator(rt: EmuRuntime): Uint8Array[] {
   const input = `${BASE.toString(16)} ${SPAN}\n${rt.trace.join("\n")}\n`;
   const out = execFileSync(bin, [], { input, maxBuffer: 1 << 28, encoding: "utf8" });
   return out.split("\n").filter((l) => l.startsWith("D")).map((l) => new Uint8Array(Buffer.from(l.slice(1), "hex")));
+}
+
+/**
+ * The environment under which a child process's cuda:0 is the emulated driver: no cuBLAS/cuDNN (the kernels' own
+ * gemm and convolution paths run), no NVRTC, and a stand-in module image (the driver runs its own compiled kernels
+ * whatever image it is handed, so this works without nvcc's fatbin).
+ */
+export function emulatedCudaEnv(scratch: string): NodeJS.ProcessEnv {
+  const image = join(scratch, "emulated-kernels.image");
+  writeFileSync(image, "the emulated driver ignores the module image");
+  const none = "none";
+  return {
+    ...process.env,
+    KINDLING_LIBCUDA_PATH: buildEmulatedDriver(),
+    KINDLING_CUDA_FATBIN: image,
+    KINDLING_CUBLASLT_PATH: none,
+    KINDLING_CUBLAS_PATH: none,
+    KINDLING_CUDNN_PATH: none,
+    KINDLING_NVRTC_PATH: none,
+    FAKE_CUDA_MEM: String(8 * 2 ** 30),
+    CUDA_LAUNCH_BLOCKING: undefined,
+  };
 }

@@ -117,3 +117,42 @@ export function abiOffsets(kinds: readonly ParamKind[]): number[] {
 export function kindName(k: ParamKind): string {
   return typeof k === "object" ? `struct(${k.raw}B, align ${k.align})` : k;
 }
+
+/** Every function body of the sources by name (overloads and template specialisations joined). */
+function functionBodies(): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const { text } of allText()) {
+    for (const m of text.matchAll(/(\w+)\s*\([^;{}()]*(?:\([^()]*\)[^;{}()]*)*\)\s*(?:const\s*)?\{/g)) {
+      if (/^(if|for|while|switch|return|sizeof)$/.test(m[1])) continue;
+      let depth = 0, i = m.index! + m[0].length - 1;
+      const start = i;
+      for (; i < text.length; i++) {
+        if (text[i] === "{") depth++;
+        else if (text[i] === "}" && --depth === 0) break;
+      }
+      out.set(m[1], (out.get(m[1]) ?? "") + text.slice(start, i + 1));
+    }
+  }
+  return out;
+}
+
+/**
+ * The kernels from which a barrier (__syncthreads or a warp shuffle) is reachable through the functions they call:
+ * the emulator runs only these as fibers, every other kernel as a plain loop over its threads (and stops with the
+ * kernel's name should one of those reach a barrier after all).
+ */
+export function kernelsWithBarriers(): Set<string> {
+  const bodies = functionBodies();
+  const syncing = new Set<string>();
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const [name, body] of bodies) {
+      if (syncing.has(name)) continue;
+      if (/__syncthreads|__shfl_\w+_sync/.test(body) || [...syncing].some((s) => new RegExp(`\\b${s}\\b`).test(body))) {
+        syncing.add(name);
+        grew = true;
+      }
+    }
+  }
+  return new Set([...kernelSignatures().keys()].filter((k) => syncing.has(k)));
+}

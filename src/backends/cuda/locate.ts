@@ -108,6 +108,8 @@ export function libraryCandidates(lib: CudaLibrary, ctx: SearchContext = default
   const spec = LIBRARIES[lib];
   const out: Candidate[] = [];
   const fromEnv = ctx.env[spec.env];
+  // "none" turns an optional library off (the kernels' own paths run instead: the emulated driver's tests).
+  if (fromEnv === "none" && lib !== "libcuda") return [];
   if (fromEnv) {
     // An explicit path is the only candidate: falling back silently would hide the user's mistake.
     const isDir = ctx.exists(fromEnv) && isDirectory(fromEnv);
