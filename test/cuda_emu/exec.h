@@ -6,6 +6,7 @@
 // barrier-free, or one the block can never pass, stops the process with the kernel's name.
 #pragma once
 #include <sys/mman.h>
+#include <setjmp.h>
 #include <ucontext.h>
 #include <cstdio>
 #include <cstdlib>
@@ -19,13 +20,18 @@ enum State : unsigned char { kReady, kAtBlock, kAtWarp, kDone };
 constexpr unsigned kMaxThreads = 1024;
 constexpr size_t kStack = 64 << 10;
 
+// A fiber starts through makecontext/swapcontext once per process; after that the switches are _setjmp/_longjmp,
+// which save no signal mask (swapcontext's system call per switch cost more than the kernels' own work).
 struct Fiber {
   ucontext_t ctx;
+  jmp_buf jmp;
+  bool started;
   State state;
 };
 
 static Fiber fibers[kMaxThreads];
 static ucontext_t mainCtx;
+static jmp_buf mainJmp;
 static unsigned current;
 static bool fiberMode;
 static const char* kernelName = "";
@@ -47,12 +53,25 @@ static void setTid(unsigned t) {
 static void wait(State s) {
   if (!fiberMode) fail("reached a barrier, but the generator's check had found none (test/helpers/cuda_emulator.ts)");
   fibers[current].state = s;
-  swapcontext(&fibers[current].ctx, &mainCtx);
+  if (!_setjmp(fibers[current].jmp)) _longjmp(mainJmp, 1);
 }
 
+// A finished thread parks here; resuming it runs the body again, as the same thread of the next block or launch.
 static void entry() {
-  bodyFn(bodyArg);
-  fibers[current].state = kDone;
+  for (;;) {
+    bodyFn(bodyArg);
+    fibers[current].state = kDone;
+    if (!_setjmp(fibers[current].jmp)) _longjmp(mainJmp, 1);
+  }
+}
+
+static void resume(unsigned t) {
+  current = t;
+  setTid(t);
+  if (_setjmp(mainJmp)) return;
+  if (fibers[t].started) _longjmp(fibers[t].jmp, 1);
+  fibers[t].started = true;
+  swapcontext(&mainCtx, &fibers[t].ctx);
 }
 
 static void runBlockFibers(unsigned n) {
@@ -63,19 +82,21 @@ static void runBlockFibers(unsigned n) {
   }
   for (unsigned t = 0; t < n; t++) {
     Fiber& f = fibers[t];
-    getcontext(&f.ctx);
-    f.ctx.uc_stack.ss_sp = stacks + t * kStack;
-    f.ctx.uc_stack.ss_size = kStack;
-    f.ctx.uc_link = &mainCtx;
-    makecontext(&f.ctx, entry, 0);
+    if (!f.started) {
+      getcontext(&f.ctx);
+      f.ctx.uc_stack.ss_sp = stacks + t * kStack;
+      f.ctx.uc_stack.ss_size = kStack;
+      f.ctx.uc_link = nullptr;
+      makecontext(&f.ctx, entry, 0);
+    }
     f.state = kReady;
   }
-  for (;;) {
-    for (unsigned t = 0; t < n; t++) {
-      if (fibers[t].state != kReady) continue;
-      current = t;
-      setTid(t);
-      swapcontext(&mainCtx, &fibers[t].ctx);
+  // Every other round runs the threads in reverse, so that a read of shared memory another thread writes without a
+  // barrier between sees the stale value whichever of the two comes first.
+  for (bool reverse = false;; reverse = !reverse) {
+    for (unsigned i = 0; i < n; i++) {
+      const unsigned t = reverse ? n - 1 - i : i;
+      if (fibers[t].state == kReady) resume(t);
     }
     bool released = false;
     for (unsigned w = 0; w * 32 < n; w++) {
