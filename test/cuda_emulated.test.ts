@@ -18,7 +18,7 @@ const addon = join(here, "..", "..", "build", "Release", "kindling_cuda.node");
 // The op table (every row, forward and backward, contiguous and strided), the tutorial network's training, and the
 // device-parameterised suites' "[cuda:0]" variants (test/helpers/devices.ts).
 const FILES = [
-  "cuda_op_table", "cuda_train", "autograd", "golden_nn", "nn", "nn_modules", "optim", "reorder_masks",
+  "cuda_op_table", "cuda_train", "cuda_large_shapes", "autograd", "golden_nn", "nn", "nn_modules", "optim", "reorder_masks",
 ];
 
 const skip = !existsSync(addon) ? "kindling_cuda.node is not built" : !hasCompiler() ? "g++ not found: no emulated CUDA driver" : false;
