@@ -162,3 +162,10 @@ test("the NVRTC source bundle keeps each file's name for compiler messages", () 
   const s = kernelSourceBundle([a, b]);
   assert.ok(s.indexOf(`#line 1 "${a}"`) < s.indexOf("k_a") && s.indexOf(`#line 1 "${b}"`) < s.indexOf("k_b"));
 });
+
+test("KINDLING_<LIB>_PATH=none turns an optional library off (no candidates, so no error), never the driver", () => {
+  for (const lib of ["cublasLt", "cublas", "cudnn", "nvrtc"] as const) {
+    assert.deepEqual(libraryCandidates(lib, ctx({ [`KINDLING_${lib.toUpperCase()}_PATH`]: "none", CUDA_HOME: "/usr/local/cuda" })), []);
+  }
+  assert.deepEqual(libraryCandidates("libcuda", ctx({ KINDLING_LIBCUDA_PATH: "none" })), [{ path: "none", via: "env" }]);
+});
