@@ -63,11 +63,15 @@ const dev = getDevice("cpu");
 const plain = dev.kernels;
 dev.kernels = instrument(plain);
 for (const p of Object.keys(wall) as Phase[]) wall[p] = 0;
+// CPU time (all threads, user + system) is steadier than wall time on a shared machine: report both.
+const cpu0 = process.cpuUsage();
 for (let r = 0; r < runs; r++) step();
+const cpu = process.cpuUsage(cpu0);
 dev.kernels = plain;
 
 const total = Object.values(wall).reduce((a, b) => a + b, 0) / runs;
 console.log(`airbench94 step, batch ${batch}: ${total.toFixed(0)} ms per step (mean of ${runs}), ${((batch / total) * 1000).toFixed(1)} img/s`);
+console.log(`  cpu time ${((cpu.user + cpu.system) / 1000 / runs).toFixed(0)} ms per step (system ${(cpu.system / 1000 / runs).toFixed(0)} ms)`);
 for (const p of Object.keys(wall) as Phase[]) console.log(`  ${p.padEnd(9)} ${(wall[p] / runs).toFixed(0).padStart(6)} ms wall`);
 let inKernels = 0;
 const rows = [...totals].sort((a, b) => b[1].ms - a[1].ms);
