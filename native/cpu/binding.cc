@@ -2,10 +2,13 @@
 // each family's functions (binding_*.cc; argument checking in binding_args.h).
 #include <node_api.h>
 
+#include <climits>
 #include <cstdlib>
 #include <cstring>
+#include <algorithm>
 #if defined(__GLIBC__)
 #include <malloc.h>
+#include <unistd.h>
 #endif
 
 #include "binding_args.h"
@@ -66,6 +69,10 @@ napi_value GetNumThreads(napi_env env, napi_callback_info) { return number(env, 
 // the heap, and up to 128 MiB of freed heap before trimming, turns that into reuse of warm memory (tutorial net at
 // batch 128: 5.9 -> 5.1 ms per step). Skipped when the user tunes malloc (GLIBC_TUNABLES) or sets
 // KINDLING_MALLOC_TUNE=0.
+// glibc caps that threshold at 32 MiB, and larger blocks (airbench94 at batch 1024: activations and gradients of
+// 50-250 MB) still came from fresh mmap()s: about 1 ns per byte of page faults on first touch, 1-2 s of a step.
+// So mmap is off altogether (a failed heap extension still falls back to mmap inside glibc) and freed heap is kept
+// up to a quarter of physical memory (at most 2 GiB, mallopt's int), which covers a step's working set.
 void tune_malloc() {
 #if defined(__GLIBC__)
   static bool done = false;
@@ -74,7 +81,27 @@ void tune_malloc() {
   const char* off = std::getenv("KINDLING_MALLOC_TUNE");
   if ((off && std::strcmp(off, "0") == 0) || std::getenv("GLIBC_TUNABLES")) return;
   mallopt(M_MMAP_THRESHOLD, 32 << 20);
-  mallopt(M_TRIM_THRESHOLD, 128 << 20);
+  const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+  const long long quarter = pages > 0 && page > 0 ? (long long)pages * page / 4 : 128LL << 20;
+  mallopt(M_TRIM_THRESHOLD, (int)std::min<long long>(std::max<long long>(quarter, 128LL << 20), INT_MAX));
+  mallopt(M_MMAP_MAX, 0);
+#endif
+}
+
+// Bytes malloc holds in mmap()ed blocks and in its heap (arena), or null without glibc >= 2.33: lets tests check
+// that large tensors come from the heap.
+napi_value MallocStats(napi_env env, napi_callback_info) {
+#if defined(__GLIBC__) && __GLIBC_PREREQ(2, 33)
+  struct mallinfo2 mi = mallinfo2();
+  napi_value o;
+  napi_create_object(env, &o);
+  napi_set_named_property(env, o, "mmappedBytes", number(env, (double)mi.hblkhd));
+  napi_set_named_property(env, o, "heapBytes", number(env, (double)mi.arena));
+  return o;
+#else
+  napi_value n;
+  napi_get_null(env, &n);
+  return n;
 #endif
 }
 
@@ -85,6 +112,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"isa", Isa},
       {"setNumThreads", SetNumThreads},
       {"getNumThreads", GetNumThreads},
+      {"mallocStats", MallocStats},
   };
   export_all(env, exports, fns);
   export_linalg(env, exports);

@@ -27,6 +27,8 @@ export interface NativeAddon {
   readonly binaryOps: readonly string[];
   setNumThreads(n: number): void;
   getNumThreads(): number;
+  /** Bytes glibc's malloc holds in mmap()ed blocks and in its heap; null without glibc >= 2.33. */
+  mallocStats(): { mmappedBytes: number; heapBytes: number } | null;
 
   /** C = alpha*op(A)*op(B) + beta*C; beta == 0 overwrites C (NaNs in C ignored). */
   gemm(transA: Flag, transB: Flag, M: number, N: number, K: number, alpha: number,
