@@ -50,6 +50,16 @@
       "cflags_cc": ["-std=c++17", "-O2"],
       "libraries": ["-ldl"],
       "xcode_settings": { "CLANG_CXX_LANGUAGE_STANDARD": "c++17" }
+    },
+    {
+      "target_name": "kindling_nccl",
+      "sources": ["native/nccl/nccl_binding.cc"],
+      "defines": ["NAPI_VERSION=8"],
+      "cflags_cc!": ["-std=gnu++17", "-std=gnu++20", "-std=c++20"],
+      "cflags": ["-O2", "-Wall", "-Wextra", "-fvisibility=hidden"],
+      "cflags_cc": ["-std=c++17", "-O2"],
+      "libraries": ["-ldl"],
+      "xcode_settings": { "CLANG_CXX_LANGUAGE_STANDARD": "c++17" }
     }
   ]
 }

@@ -605,6 +605,17 @@ napi_value Synchronize(napi_env env, napi_callback_info info) {
   return undef(env);
 }
 
+/** The device's compute stream as a BigInt, for NCCL to enqueue its collectives in order with the kernels. */
+napi_value ComputeStream(napi_env env, napi_callback_info info) {
+  Args a;
+  if (!getArgs(env, info, a, 1)) return nullptr;
+  Device* d = deviceArg(env, a.v[0]);
+  if (!d) return nullptr;
+  napi_value v;
+  napi_create_bigint_uint64(env, static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(d->stream)), &v);
+  return v;
+}
+
 /** Hands the pool's unused memory back to the driver (torch.cuda.empty_cache). */
 napi_value TrimPool(napi_env env, napi_callback_info info) {
   Args a;
@@ -1380,6 +1391,7 @@ napi_value ModuleInit(napi_env env, napi_value exports) {
       {"conv", nullptr, Conv, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"loadNvrtc", nullptr, LoadNvrtc, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"nvrtcCompile", nullptr, NvrtcCompile, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"computeStream", nullptr, ComputeStream, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

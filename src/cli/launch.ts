@@ -2,8 +2,9 @@
 // through mpirun, which already watches them and stops the rest when one fails; launch adds the flags this machine
 // needs (root, more ranks than cores), passes signals on, and exits with mpirun's status.
 import { spawn, spawnSync } from "node:child_process";
-import { availableParallelism } from "node:os";
+import { availableParallelism, constants } from "node:os";
 import { UsageError } from "./args.js";
+import { FORWARDED_AS, RANK_STOP_SIGNALS } from "./ddp_stop.js";
 
 export const LAUNCH_USAGE = `Usage: kindling launch --nproc-per-node N [--nnodes M --hosts H1,H2,... | --hostfile FILE]
                       [--node-rank R] [--master-addr ADDR] [--master-port PORT] [--mpirun PATH] [--dry-run]
@@ -124,7 +125,12 @@ function flavourOf(mpirun: string): "openmpi" | "other" | null {
   return /Open MPI|OpenRTE/.test(r.stdout + r.stderr) ? "openmpi" : "other";
 }
 
-export async function launchCommand(argv: readonly string[]): Promise<number> {
+/**
+ * `gracefulStop`: the ranks stop by themselves on a signal (kindling train does): the first SIGINT, SIGTERM or SIGHUP
+ * reaches them as the signal mpirun forwards (ddp_stop.ts), and the launcher exits with 128 + its own signal's
+ * number once they have; a second one stops the job at once.
+ */
+export async function launchCommand(argv: readonly string[], opts: { gracefulStop?: boolean } = {}): Promise<number> {
   if (argv[0] === "--help" || argv[0] === "-h") {
     process.stdout.write(LAUNCH_USAGE);
     return 0;
@@ -143,17 +149,25 @@ export async function launchCommand(argv: readonly string[]): Promise<number> {
     return 1;
   }
   const child = spawn(plan.command, plan.args, { stdio: "inherit" });
-  const forward = (sig: NodeJS.Signals) => () => child.kill(sig);
-  const onInt = forward("SIGINT");
-  const onTerm = forward("SIGTERM");
-  process.on("SIGINT", onInt);
-  process.on("SIGTERM", onTerm);
+  let stopping: "SIGINT" | "SIGTERM" | "SIGHUP" | null = null;
+  const forward = (sig: "SIGINT" | "SIGTERM" | "SIGHUP") => () => {
+    if (opts.gracefulStop && stopping === null) {
+      stopping = sig;
+      child.kill(FORWARDED_AS[sig]);
+    } else {
+      child.kill(sig === "SIGHUP" ? "SIGTERM" : sig);
+    }
+  };
+  const handlers = { SIGINT: forward("SIGINT"), SIGTERM: forward("SIGTERM"), SIGHUP: opts.gracefulStop ? forward("SIGHUP") : null };
+  for (const [sig, h] of Object.entries(handlers)) if (h) process.on(sig, h);
   try {
-    return await new Promise<number>((resolve) => {
+    const code = await new Promise<number>((resolve) => {
       child.on("close", (code, signal) => resolve(code ?? (signal ? 128 + (signal === "SIGKILL" ? 9 : 15) : 1)));
     });
+    // The ranks saved and exited with 128 + the forwarded signal's reading; the job answers with the launcher's own.
+    const rankCode = stopping ? 128 + (constants.signals[RANK_STOP_SIGNALS[FORWARDED_AS[stopping]]!] ?? 0) : null;
+    return stopping && code === rankCode ? 128 + constants.signals[stopping] : code;
   } finally {
-    process.off("SIGINT", onInt);
-    process.off("SIGTERM", onTerm);
+    for (const [sig, h] of Object.entries(handlers)) if (h) process.off(sig, h);
   }
 }

@@ -25,6 +25,7 @@ import { DataError, loadSplit, testLoader, trainLoader, type DatasetName } from 
 import { Progress, RateMeter } from "./progress.js";
 import { defaultRunDir, prepareRunDir, runFiles } from "./run_dir.js";
 import { joinProcessGroup, launchedRank } from "./train_ddp.js";
+import { agreeOnStop, RANK_STOP_SIGNALS } from "./ddp_stop.js";
 
 export const TRAIN_SPECS: Specs = {
   dataset: { kind: "string", help: "cifar10, or synthetic: a small built-in generated 10-class set (offline)", default: "cifar10", choices: ["cifar10", "synthetic"] },
@@ -323,14 +324,25 @@ async function trainIn(cfg0: TrainConfig, rank: number, worldSize: number, resum
       process.exit(signalExitCode(sig));
     }
     stop = sig;
+    // Under DDP only rank 0 talks; the stop itself waits for the ranks to agree (agreeOnStop below).
+    if (!lead) return;
     // After a hang-up the terminal is gone: a failed write to it must not end the run before it has saved.
     if (sig === "SIGHUP") for (const stream of [process.stdout, process.stderr]) stream.on("error", () => undefined);
     progress.clear();
     process.stderr.write(`\n${sig}: finishing this step, saving a checkpoint, then exiting (press Ctrl-C again to quit now)\n`);
   };
-  // Ranks stopping at different steps would leave the others waiting in a collective: under DDP a signal takes its
-  // default course (mpirun stops every rank); --resume continues from the last epoch or --checkpoint-every save.
-  if (worldSize === 1) for (const sig of STOP_SIGNALS) process.on(sig, onSignal);
+  for (const sig of STOP_SIGNALS) process.on(sig, onSignal);
+  // Under DDP the launcher's stop arrives as SIGUSR1/SIGUSR2 (see ddp_stop.ts).
+  const onForwarded = (sig: NodeJS.Signals): void => onSignal(RANK_STOP_SIGNALS[sig]!);
+  if (worldSize > 1) for (const sig of Object.keys(RANK_STOP_SIGNALS)) process.on(sig, onForwarded);
+  const unhook = (): void => {
+    for (const sig of STOP_SIGNALS) process.off(sig, onSignal);
+    for (const sig of Object.keys(RANK_STOP_SIGNALS)) process.off(sig, onForwarded);
+  };
+  // Every rank stops after the same step, whichever of them got the signal.
+  const agreed = (): void => {
+    if (worldSize > 1) stop = agreeOnStop(stop);
+  };
 
   const priorSeconds = hist.trainSeconds;
   const checkpoint = (epoch: number, step: number, loaderState: number[]): void => {
@@ -404,6 +416,7 @@ async function trainIn(cfg0: TrainConfig, rank: number, worldSize: number, resum
         hist.windowLoss = 0;
         hist.windowCount = 0;
       }
+      agreed();
       if (stop && i < stepsPerEpoch) {
         checkpoint(epoch, i, epochStartState);
         interrupted = true;
@@ -432,6 +445,7 @@ async function trainIn(cfg0: TrainConfig, rank: number, worldSize: number, resum
     metric({ type: "epoch", epoch: epoch + 1, globalStep, seconds: (performance.now() - epochT0) / 1000, rssMB: rss / 2 ** 20 });
     // A stop requested during the epoch's last step (or while the loader ran dry) lands here: the epoch is complete,
     // the run is not. The checkpoint says exactly that, even after the last epoch (the evaluation is still to do).
+    agreed();
     if (stop) {
       checkpoint(epoch + 1, 0, loaderGen.getState());
       interrupted = true;
@@ -459,23 +473,26 @@ async function trainIn(cfg0: TrainConfig, rank: number, worldSize: number, resum
     files,
   };
   if (interrupted) {
-    for (const sig of STOP_SIGNALS) process.off(sig, onSignal);
+    unhook();
     tb?.close();
     out.line(`Interrupted: checkpoint saved to ${files.checkpoint} (resume with: kindling train --resume ${files.checkpoint})`);
     return {
       summary: { ...summaryBase, interrupted: true, accuracy: null, perClass: null, peakRssMB: process.resourceUsage().maxRSS / 1024 },
       code: signalExitCode(stop ?? "SIGINT"),
+      // Rank 0 alone reports the run.
+      silent: !lead,
     };
   }
   out.line("Finished Training");
   checkpoint(cfg.epochs, 0, loaderGen.getState());
   if (!lead) {
+    unhook();
     // Rank 0 alone evaluates and writes the rest of the run.
     return { summary: { ...summaryBase, interrupted: false, accuracy: null, perClass: null, peakRssMB: process.resourceUsage().maxRSS / 1024 }, code: 0, silent: true };
   }
   saveFile(net.stateDict(), files.model, { format: "pt" });
   // From here on the run's training is saved: a signal during the evaluation takes its default course.
-  for (const sig of STOP_SIGNALS) process.off(sig, onSignal);
+  unhook();
 
   // ---- testing ----
   const tl = testLoader(testset, cfg.batchSize, cfg.workers);

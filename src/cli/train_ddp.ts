@@ -45,7 +45,7 @@ export async function launchTrain(argv: readonly string[], opts: { nproc: number
   const args = withoutNproc(argv);
   // A resumed run takes its seed from the checkpoint.
   if (opts.seed === undefined && opts.resume === undefined) args.push("--seed", String(Math.floor(Math.random() * 2 ** 31)));
-  return launchCommand(["--nproc-per-node", String(opts.nproc), "--", BIN, "train", ...args]);
+  return launchCommand(["--nproc-per-node", String(opts.nproc), "--", BIN, "train", ...args], { gracefulStop: true });
 }
 
 export interface RankInfo {

@@ -21,3 +21,5 @@ export function isMpiAvailable(): boolean {
   }
 }
 export { TCPStore, StoreError, rendezvous, parseInitMethod, type TCPStoreOptions, type Rendezvous } from "./tcp_store.js";
+export { NcclCommunicator, NcclError, type NcclReduceOp } from "../backends/nccl/communicator.js";
+export { shareUniqueId, ncclCommunicatorFromStore } from "./nccl_bootstrap.js";

@@ -70,6 +70,11 @@ function exitHook(code: number): void {
 export function initProcessGroup(opts: InitOptions = {}): void {
   const backend = opts.backend ?? "mpi";
   if (group) throw new Error("initProcessGroup: the default process group is already initialized");
+  if (backend === "nccl") {
+    throw new Error('initProcessGroup: backend "nccl" is not available through the process group yet; for CUDA tensors use ' +
+      "torch.distributed.ncclCommunicatorFromStore(store, rank, worldSize) after rendezvous() (docs/distributed.md, " +
+      'NCCL), or backend: "mpi" for CPU tensors');
+  }
   if (backend !== "mpi") {
     throw new Error(`initProcessGroup: backend "${backend}" is not available in kindling yet; use backend: "mpi" ` +
       `(CPU tensors, launched with \`mpirun -np N node script.js\`)`);

@@ -12,7 +12,7 @@ import { delimiter, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ownPackage, platformPackageName } from "../cpu/locate.js";
 
-export type CudaLibrary = "libcuda" | "cublasLt" | "cublas" | "cudnn" | "nvrtc";
+export type CudaLibrary = "libcuda" | "cublasLt" | "cublas" | "cudnn" | "nvrtc" | "nccl";
 
 interface LibrarySpec {
   /** How errors and `kindling doctor` name it. */
@@ -61,6 +61,13 @@ export const LIBRARIES: Readonly<Record<CudaLibrary, LibrarySpec>> = {
     sonames: ["libnvrtc.so.13", "libnvrtc.so.12"],
     wheelDirs: ["cu13", "cuda_nvrtc"],
     install: "pip install nvidia-cuda-nvrtc (or the CUDA toolkit)",
+  },
+  nccl: {
+    title: "NCCL",
+    env: "KINDLING_NCCL_PATH",
+    sonames: ["libnccl.so.2"],
+    wheelDirs: ["nccl"],
+    install: "pip install nvidia-nccl-cu12 (or nvidia-nccl-cu13), or the distribution's libnccl2 package (NVIDIA's CUDA repository)",
   },
 };
 

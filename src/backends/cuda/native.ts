@@ -26,6 +26,8 @@ export interface CudaAddon {
   memInfo(dev: number): [number, number, number, number];
   trimPool(dev: number): void;
   synchronize(dev: number): void;
+  /** The device's compute stream (a CUstream, as a BigInt): NCCL enqueues on it, in order with the kernels. */
+  computeStream(dev: number): bigint;
   memsetD32(dev: number, ptr: bigint, bits: number, count: number): void;
   copyDtoD(dev: number, dst: bigint, src: bigint, bytes: number): void;
   copyHtoD(dev: number, dst: bigint, src: ArrayBufferView): void;

@@ -124,6 +124,10 @@ export class NativeCudaRuntime implements CudaRuntime {
     }
     this.addon.launch(this.index, id, grid[0], grid[1], grid[2], block[0], block[1], block[2], sharedBytes, args.bytes, args.offsets);
   }
+  /** The compute stream's handle: NCCL enqueues its collectives on it, in order with the kernels. */
+  computeStream(): bigint {
+    return this.addon.computeStream(this.index);
+  }
   synchronize(): void {
     this.addon.synchronize(this.index);
   }
