@@ -51,7 +51,7 @@ test("gradcheck detects a wrong gradient", () => {
 
 /** A fixed non-uniform upstream gradient (ones would hide softmax's second derivative: sum(softmax) is constant). */
 function weights(y: Tensor): Tensor {
-  return torch.linspace(0.5, 1.7, y.numel(), { dtype: y.dtype }).reshape(y.shape);
+  return torch.linspace(0.5, 1.7, y.numel(), { dtype: y.dtype }).reshape(y.shape).to(y.device);
 }
 
 /** x ↦ d/dx sum(op(x)) computed with createGraph, so gradcheck of it checks the second derivative. */
@@ -110,3 +110,50 @@ for (const [name, fn] of [
     assert.ok(r.ok, `${name}: ${r.message}`);
   });
 }
+
+// The same float64 gradcheck of every differentiable row with the inputs on cuda:0 (the finite differences probe
+// the device's own kernels). One test collects every failing row, so one GPU run lists all that is wrong; without
+// CUDA it is reported as skipped with the reason. test/cuda_emulated runs it on the emulated driver.
+const cudaSkip = torch.cuda.isAvailable() ? false : `no CUDA: ${torch.cuda.unavailableReason()}`;
+
+test("gradcheck in float64 of every differentiable op-table row on cuda:0", { skip: cudaSkip }, () => {
+  const failures: string[] = [];
+  let checked = 0;
+  for (const c of diff) {
+    if (c.todo) continue;
+    try {
+      const inputs = makeInputs(c, { dtype: f64 }).map((x) => {
+        const y = x.detach().to("cuda:0");
+        return x.requiresGrad ? y.requiresGrad_(true) : y;
+      });
+      const out = c.fn(...inputs);
+      assert.equal(out.device, "cuda:0", "output device");
+      const r = torch.autograd.gradcheck((...xs: Tensor[]) => c.fn(...xs), inputs, c.gradcheck ?? {});
+      if (!r.ok) failures.push(`${c.family}: ${c.name}: ${r.message} (max error ${r.maxError})`);
+      checked++;
+    } catch (e) {
+      failures.push(`${c.family}: ${c.name}: ${(e instanceof Error ? e.message : String(e)).split("\n")[0]}`);
+    }
+  }
+  assert.ok(checked >= 100, `only ${checked} rows were checked`);
+  assert.deepEqual(failures, [], `${failures.length} rows fail gradcheck on cuda:0:\n${failures.join("\n")}`);
+});
+
+test("double backward (createGraph) of every differentiable unary op in float64 on cuda:0", { skip: cudaSkip }, () => {
+  const failures: string[] = [];
+  for (const n of unaryNames) {
+    if (!unaryRules[n] || ["neg", "sign", "floor", "ceil", "round"].includes(n)) continue;
+    try {
+      const [lo, hi] = unaryOps[n].range;
+      const x = torch.linspace(lo + 0.05 * (hi - lo), hi - 0.05 * (hi - lo), 7, { dtype: f64 }).add(0.0123).to("cuda:0").requiresGrad_();
+      const d1 = firstDerivative((a) => a.unary(n))(x);
+      assert.equal(d1.device, "cuda:0", "first derivative's device");
+      assert.ok(d1.requiresGrad, "first derivative with createGraph must be differentiable");
+      const r = torch.autograd.gradcheck(firstDerivative((a) => a.unary(n)), [x]);
+      if (!r.ok) failures.push(`${n}'': ${r.message}`);
+    } catch (e) {
+      failures.push(`${n}'': ${(e instanceof Error ? e.message : String(e)).split("\n")[0]}`);
+    }
+  }
+  assert.deepEqual(failures, [], `${failures.length} second derivatives fail on cuda:0:\n${failures.join("\n")}`);
+});
