@@ -100,9 +100,9 @@ const DTYPES: Record<string, Any> = {
 };
 
 /** A leaf tensor holding the fixture's values. */
-function toTensor(e: Enc, requiresGrad = false): Any {
+function toTensor(e: Enc, requiresGrad = false, device = "cpu"): Any {
   const flat = T.tensor(typedFor(e.dtype, values(e)), { dtype: DTYPES[e.dtype] });
-  const t = flat.reshape(e.shape).detach();
+  const t = flat.reshape(e.shape).to(device).detach();
   if (requiresGrad) t.requiresGrad_(true);
   return t;
 }
@@ -300,12 +300,15 @@ function runOp(c: Case, ins: Any[]): Any | Any[] {
   throw new Error(`golden.test: no driver for op '${c.op}'`);
 }
 
-function runCase(c: Case, tol: Tol): void {
-  const ins = c.inputs.map((e, i) => toTensor(e, c.grads[i] !== null && c.grads[i] !== undefined));
+function runCase(c: Case, tol: Tol, device = "cpu"): void {
+  const ins = c.inputs.map((e, i) => toTensor(e, c.grads[i] !== null && c.grads[i] !== undefined, device));
   const out = runOp(c, ins);
   const outs: Any[] = Array.isArray(c.output) ? (Array.isArray(out) ? out : [out]) : [out];
   const wants: Enc[] = Array.isArray(c.output) ? c.output : [c.output];
   const errors: string[] = [];
+  outs.forEach((o, k) => {
+    if (o && String(o.device) !== device) errors.push(`${c.op} output[${k}] is on ${o.device}, not ${device}`);
+  });
   wants.forEach((w, k) => {
     const m = compare(`${c.op} output${wants.length > 1 ? `[${k}]` : ""}`, outs[k], w, tol);
     if (m) errors.push(m);
@@ -322,9 +325,10 @@ function runCase(c: Case, tol: Tol): void {
     let goScale = 0;
     for (const v of values(c.gradOutput)) goScale = Math.max(goScale, Math.abs(v));
     const gradTol: Tol = { rtol: tol.rtol, floor: Math.max(tol.floor, GRAD_FLOOR), atol: GRAD_ATOL_ULPS * EPS32 * goScale };
-    outs[0].backward(toTensor(c.gradOutput));
+    outs[0].backward(toTensor(c.gradOutput, false, device));
     c.grads.forEach((g, i) => {
       if (!g) return;
+      if (ins[i].grad && String(ins[i].grad.device) !== device) errors.push(`${c.op} grad of input ${i} is on ${ins[i].grad.device}`);
       const m = compare(`${c.op} grad of input ${i}`, ins[i].grad, g, gradTol);
       if (m) errors.push(m);
     });
@@ -478,14 +482,14 @@ function compareUpdate(label: string, gotBefore: Float64Array, gotAfter: Float64
     `relative to max(|expected update|, ${floor.toExponential(2)}) beyond float32 rounding > ${UPDATE_RTOL})`;
 }
 
-for (const backend of BACKENDS.names) {
-  for (const [runName, run] of Object.entries(tutorial.runs)) {
-    test(`golden [${backend}] tutorial ${runName}: ${run.optimizer}(${JSON.stringify(run.options)}) x${run.steps.length} steps`, () => {
-      BACKENDS.use(backend);
+type TutorialRun = Tutorial["runs"][string];
+
+function runTutorial(runName: string, run: TutorialRun, device = "cpu"): void {
       const net: Any = new Net();
       const sd: Record<string, Any> = {};
       for (const [k, e] of Object.entries(tutorial.initialStateDict)) sd[k] = toTensor(e);
       net.loadStateDict(sd);
+      net.to(device);
       const criterion = new nn.CrossEntropyLoss();
       const optimizer = new optim[run.optimizer](net.parameters(), run.options);
       const params: Record<string, Any> = Object.fromEntries(
@@ -500,12 +504,13 @@ for (const backend of BACKENDS.names) {
       };
       run.steps.forEach((st, i) => {
         const batch = tutorial.batches[i];
-        const inputs = toTensor(batch.inputs);
-        const labels = toTensor(batch.labels);
+        const inputs = toTensor(batch.inputs, false, device);
+        const labels = toTensor(batch.labels, false, device);
         optimizer.zeroGrad();
         const outputs = net.forward(inputs);
         const loss = criterion.forward(outputs, labels);
         loss.backward();
+        if (String(outputs.device) !== device) errors.push(`step ${i + 1}: logits on ${outputs.device}, not ${device}`);
         check(`step ${i + 1} logits`, outputs, st.logits);
         check(`step ${i + 1} loss`, loss, st.loss);
         for (const [k, g] of Object.entries(st.grads ?? {})) check(`step ${i + 1} ${k}.grad`, params[k].grad, g);
@@ -524,6 +529,42 @@ for (const backend of BACKENDS.names) {
         }
       });
       if (errors.length) assert.fail(`tutorial ${runName}\n  ` + errors.join("\n  "));
+}
+
+for (const backend of BACKENDS.names) {
+  for (const [runName, run] of Object.entries(tutorial.runs)) {
+    test(`golden [${backend}] tutorial ${runName}: ${run.optimizer}(${JSON.stringify(run.options)}) x${run.steps.length} steps`, () => {
+      BACKENDS.use(backend);
+      runTutorial(runName, run);
     });
   }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// the same fixtures on cuda:0: inputs, gradOutputs and the tutorial net moved to the GPU, results read back. One
+// test per fixture file collects every failing case (one GPU run lists all that is wrong); without CUDA each is
+// reported as skipped with the reason. test/cuda_emulated runs them on the emulated driver.
+
+const cudaSkip = T.cuda.isAvailable() ? false : `no CUDA: ${T.cuda.unavailableReason()}`;
+
+for (const [file, tol] of FILES) {
+  test(`golden [cuda:0] ${file}: every case`, { skip: cudaSkip }, () => {
+    const { cases } = load<{ cases: Case[] }>(file);
+    const failures: string[] = [];
+    for (const c of cases) {
+      if (TODO[c.name]) continue;
+      try {
+        runCase(c, tol, "cuda:0");
+      } catch (e) {
+        failures.push((e instanceof Error ? e.message : String(e)).split("\n").slice(0, 2).join(" / "));
+      }
+    }
+    assert.deepEqual(failures, [], `${failures.length}/${cases.length} cases of ${file} fail on cuda:0:\n${failures.join("\n")}`);
+  });
+}
+
+for (const [runName, run] of Object.entries(tutorial.runs)) {
+  test(`golden [cuda:0] tutorial ${runName}: ${run.optimizer}(${JSON.stringify(run.options)}) x${run.steps.length} steps`, { skip: cudaSkip }, () => {
+    runTutorial(runName, run, "cuda:0");
+  });
 }
