@@ -118,9 +118,9 @@ test("every golden case has a kindling counterpart and vice versa", () => {
   assert.ok(golden.cases.length >= 70);
 });
 
-function run(c: Case, layout: "contiguous" | "strided"): void {
+function run(c: Case, layout: "contiguous" | "strided", device = "cpu"): void {
   const inputs = c.inputs.map((e) => {
-    let x = decode(e);
+    let x = decode(e).to(device);
     if (layout === "strided") x = nonContiguous(x);
     const float = e.dtype === "float32" || e.dtype === "float64";
     if (float && c.gradOutput && x.dtype === "float32" && values(x).every(Number.isFinite)) x.requiresGrad_(true);
@@ -128,15 +128,17 @@ function run(c: Case, layout: "contiguous" | "strided"): void {
   });
   const out = ops[c.name](...inputs);
   const want = decode(c.output);
+  assert.equal(out.device, device, `${c.name}: output device`);
   assert.equal(out.dtype, want.dtype, `${c.name}: dtype`);
   assert.deepEqual(out.shape, want.shape, `${c.name}: shape`);
   assertClose(values(out), values(want), { rtol: 1e-5, atol: 1e-5, msg: `${c.name}: output` });
   if (!c.gradOutput) return;
   assert.ok(out.requiresGrad, `${c.name}: output should require grad`);
-  out.backward(decode(c.gradOutput));
+  out.backward(decode(c.gradOutput).to(device));
   c.grads.forEach((g, k) => {
     if (!g) return;
     assert.ok(inputs[k].grad, `${c.name}: input ${k} got no gradient`);
+    assert.equal(inputs[k].grad!.device, device, `${c.name}: grad of input ${k}: device`);
     assertClose(values(inputs[k].grad!), values(decode(g)), { rtol: 1e-5, atol: 1e-5, msg: `${c.name}: grad of input ${k}` });
   });
 }
@@ -156,6 +158,23 @@ for (const c of golden.cases) {
     });
   }
 }
+
+// Every case on cuda:0 (inputs and gradOutput moved there, contiguous and strided), in one test that collects every
+// failing case; without CUDA it is reported as skipped with the reason. test/cuda_emulated runs it emulated.
+const cudaSkip = torch.cuda.isAvailable() ? false : `no CUDA: ${torch.cuda.unavailableReason()}`;
+test("golden ops: every case on cuda:0, contiguous and strided", { skip: cudaSkip }, () => {
+  const failures: string[] = [];
+  for (const c of golden.cases) {
+    for (const layout of ["contiguous", "strided"] as const) {
+      try {
+        run(c, layout, "cuda:0");
+      } catch (e) {
+        failures.push(`${c.name} [${layout}]: ${(e instanceof Error ? e.message : String(e)).split("\n")[0]}`);
+      }
+    }
+  }
+  assert.deepEqual(failures, [], `${failures.length} golden ops fail on cuda:0:\n${failures.join("\n")}`);
+});
 
 test("torch.equal compares shape and values", () => {
   const a = torch.tensor([[1, 2], [3, 4]]);
