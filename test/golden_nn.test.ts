@@ -41,15 +41,20 @@ interface Fixture {
 const here = dirname(fileURLToPath(import.meta.url));
 const fixture = JSON.parse(readFileSync(join(here, "..", "..", "test", "golden", "nn_modules.json"), "utf8")) as Fixture;
 
+// The device the running forEachDevice test is on: decode() puts the fixture's tensors there and mod() moves the
+// module there (node:test runs one file's tests one after another, so a module-level setting is safe).
+let device = "cpu";
+
 function decode(e: Enc, requiresGrad = false): Tensor {
   const nums = e.data.map((v) => (typeof v === "number" ? v : v === "nan" ? NaN : v === "inf" ? Infinity : -Infinity));
-  const t = torch.tensor(e.dtype === "bool" ? nums.map((v) => v !== 0) : nums, { dtype: e.dtype }).reshape(e.shape);
+  const t = torch.tensor(e.dtype === "bool" ? nums.map((v) => v !== 0) : nums, { dtype: e.dtype }).reshape(e.shape).to(device);
   return requiresGrad ? t.requiresGrad_(true) : t;
 }
 
 const TOL = { float32: { rtol: 2e-4, atol: 2e-5 }, float64: { rtol: 1e-9, atol: 1e-10 } } as const;
 
 function expectClose(actual: Tensor, e: Enc, what: string): void {
+  assert.equal(actual.device, device, `${what}: device`);
   assert.deepEqual(actual.shape, e.shape, `${what}: shape`);
   const want = decode(e);
   if (e.dtype === "int64" || e.dtype === "bool") {
@@ -65,7 +70,10 @@ function expectClose(actual: Tensor, e: Enc, what: string): void {
 type In = Record<string, Tensor>;
 type Run = (x: In) => { module?: torch.nn.Module; out: Tensor | (Tensor | null)[] };
 
-const mod = (module: torch.nn.Module, call: (x: In) => Tensor | (Tensor | null)[]): Run => (x) => ({ module, out: call(x) });
+const mod = (module: torch.nn.Module, call: (x: In) => Tensor | (Tensor | null)[]): Run => {
+  module.to(device);
+  return (x) => ({ module, out: call(x) });
+};
 const unary = (m: torch.nn.Module): Run => mod(m, (x) => m.forward(x.x) as Tensor);
 const loss = (m: torch.nn.Module): Run => mod(m, (x) => m.forward(x.x, x.t) as Tensor);
 const w4 = () => torch.ones(4);
@@ -165,7 +173,8 @@ const special = new Set(["autograd_gradient_penalty", "autograd_hvp"]);
 
 for (const c of fixture.cases) {
   if (special.has(c.name) || c.name.startsWith("clip_grad_norm")) continue;
-  forEachDevice(`golden nn: ${c.name}`, () => {
+  forEachDevice(`golden nn: ${c.name}`, (d) => {
+    device = d.device;
     const make = RUNS[c.name];
     assert.ok(make, `no runner for fixture case ${c.name}`);
     const run = make();
@@ -206,6 +215,7 @@ for (const c of fixture.cases) {
 }
 
 test("golden nn: clipGradNorm_ returns PyTorch's total norm and scales the gradients as it does", () => {
+  device = "cpu";
   for (const c of fixture.cases.filter((x) => x.name.startsWith("clip_grad_norm"))) {
     const ps = [decode(c.inputs.g0), decode(c.inputs.g1)].map((g) => {
       const p = torch.zerosLike(g).requiresGrad_(true);
@@ -223,6 +233,7 @@ test("golden nn: clipGradNorm_ returns PyTorch's total norm and scales the gradi
 });
 
 test("golden nn: reprs and ModuleDict state-dict keys match PyTorch's", () => {
+  device = "cpu";
   const r = fixture.reprs;
   assert.equal(String(new nn.ModuleDict({ a: new nn.ReLU(), b: new nn.Linear(2, 3) })), r.ModuleDict);
   assert.equal(String(new nn.ParameterList([torch.zeros(3, 4), torch.zeros([2], { dtype: torch.float64 })])), r.ParameterList);
@@ -240,9 +251,10 @@ function caseNamed(name: string): Case {
   return c;
 }
 
-forEachDevice("golden nn: gradient penalty through autograd.grad(createGraph) matches PyTorch", () => {
+forEachDevice("golden nn: gradient penalty through autograd.grad(createGraph) matches PyTorch", (d) => {
+  device = d.device;
   const c = caseNamed("autograd_gradient_penalty");
-  const net = new nn.Sequential(new nn.Linear(3, 5), new nn.Tanh(), new nn.Linear(5, 4), new nn.GELU(), new nn.Linear(4, 2));
+  const net = new nn.Sequential(new nn.Linear(3, 5), new nn.Tanh(), new nn.Linear(5, 4), new nn.GELU(), new nn.Linear(4, 2)).to(device);
   const sd: Record<string, Tensor> = {};
   for (const [k, e] of Object.entries(c.state)) sd[k] = decode(e);
   net.loadStateDict(sd);
@@ -261,7 +273,8 @@ forEachDevice("golden nn: gradient penalty through autograd.grad(createGraph) ma
   assert.ok(named.every(([, p]) => p.grad === null));
 }, { values: true });
 
-forEachDevice("golden nn: Hessian-vector product (double backward) matches PyTorch", () => {
+forEachDevice("golden nn: Hessian-vector product (double backward) matches PyTorch", (d) => {
+  device = d.device;
   const c = caseNamed("autograd_hvp");
   const W = decode(c.inputs.W, true);
   const b = decode(c.inputs.b, true);
