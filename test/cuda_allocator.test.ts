@@ -3,7 +3,7 @@
 // then PyTorch's kind of message". Also KernelArgs' packing, which the native launch hands to cuLaunchKernel as is.
 import test from "node:test";
 import assert from "node:assert/strict";
-import { CudaAllocator, OutOfMemoryError, collectGarbage, oomMessage, type PoolBackend } from "../src/backends/cuda/allocator.js";
+import { CudaAllocator, OutOfMemoryError, collectEveryBytes, collectGarbage, oomMessage, type PoolBackend } from "../src/backends/cuda/allocator.js";
 import { KernelArgs } from "../src/backends/cuda/runtime.js";
 
 class FakePool implements PoolBackend {
@@ -78,6 +78,42 @@ test("out of memory: the cache is emptied, dead owners are freed after a collect
   assert.equal(b.bytes, 1024);
   assert.ok(pool.trims >= 1, "the cache was emptied first");
   assert.equal(a.memoryAllocated, 1024, "the dead blocks were freed by the sweep");
+});
+
+test("out of memory inside one synchronous job (a training loop without await): the dead are freed, the retry succeeds", () => {
+  const pool = new FakePool(4096);
+  const a = new CudaAllocator(pool, "GPU 0", collectGarbage);
+  assert.ok(a.reclaimsSynchronously, "this V8 offers FinalizationRegistry.prototype.cleanupSome");
+  (() => {
+    for (let i = 0; i < 4; i++) a.allocate(1024, { i });
+  })();
+  assert.equal(a.memoryAllocated, 4096);
+  const keep = {};
+  const b = a.allocate(1024, keep);
+  assert.equal(b.bytes, 1024);
+  assert.equal(a.memoryAllocated, 1024, "the dead blocks were freed before the retry");
+});
+
+test("a synchronous loop's peak stays flat: a reclaim whenever more than collectEvery bytes were handed out", () => {
+  const pool = new FakePool(1 << 30);
+  const a = new CudaAllocator(pool, "GPU 0", collectGarbage, 16 * 1024);
+  const params = a.allocate(8192, {});
+  const peaks: number[] = [];
+  for (let epoch = 0; epoch < 5; epoch++) {
+    // 100 steps, each leaving 3 KiB of dead activations and gradients behind, in the same job.
+    for (let step = 0; step < 100; step++) for (let k = 0; k < 3; k++) a.allocate(1024, { step, k });
+    peaks.push(a.maxMemoryAllocated);
+  }
+  assert.ok(params.bytes > 0);
+  assert.ok(peaks[4] <= 8192 + 16 * 1024 + 1024, `peak ${peaks[4]} bytes: the dead were not reclaimed (${peaks.join(", ")})`);
+  assert.equal(peaks[4], peaks[0], `the peak grew over the epochs: ${peaks.join(", ")}`);
+});
+
+test("KINDLING_CUDA_COLLECT_MIB: MiB between reclaims, 64 by default, anything else refused with what to do", () => {
+  assert.equal(collectEveryBytes(undefined), 64 * 2 ** 20);
+  assert.equal(collectEveryBytes("0.5"), 2 ** 19);
+  assert.throws(() => collectEveryBytes("lots"), /KINDLING_CUDA_COLLECT_MIB=lots: expected a positive number of MiB.*unset it/);
+  assert.throws(() => collectEveryBytes("0"), /positive/);
 });
 
 test("out of memory with everything alive: PyTorch's kind of message, nothing lost", () => {

@@ -5,6 +5,15 @@
 // the allocator empties the cache, runs a full collection, frees every storage the collection proved dead, retries
 // once, and only then throws PyTorch's kind of message. It talks to the GPU only through PoolBackend, so all of this
 // is tested with a fake pool (test/cuda_allocator.test).
+//
+// A training loop is usually one synchronous job (the seed's loop has no await), and within a job neither a WeakRef
+// (its target is kept alive until the job ends) nor a FinalizationRegistry callback (queued as a later task) can
+// free anything: device memory then grows step after step. So blocks hold no WeakRef to their storage, and dead
+// storages are reclaimed synchronously: a full collection, then the registry's cleanupSome() (V8's
+// FinalizationRegistry.prototype.cleanupSome, enabled for the one context the registry is made in). That runs when
+// the pool is out of memory, and whenever the memory handed out since the last reclaim exceeds
+// max(KINDLING_CUDA_COLLECT_MIB, default 64 MiB; the memory live after the last reclaim), which keeps a loop's
+// peak flat instead of growing with the number of steps.
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 
@@ -17,13 +26,11 @@ export interface PoolBackend {
   memInfo(): { free: number; total: number; reserved: number; used: number };
 }
 
-/** One allocation; the storage holds it, the registry and the sweep list point at it. */
+/** One allocation; the storage holds it, the registry points at it. */
 export interface Block {
   readonly ptr: bigint;
   readonly bytes: number;
   freed: boolean;
-  /** The storage that owns the block, weakly (for the out-of-memory sweep). */
-  owner: WeakRef<object> | null;
 }
 
 /** PyTorch's rounding: requests are whole 512-byte units. */
@@ -73,19 +80,60 @@ export function oomMessage(device: string, requested: number, inUse: number, res
   );
 }
 
+interface Registry<T> {
+  register(target: object, held: T, token?: object): void;
+  unregister(token: object): boolean;
+  /** Runs the callbacks of targets a collection already proved dead, now; absent where V8 lacks it. */
+  cleanupSome?: () => void;
+}
+
+type RegistryCtor = new (cb: (held: Block) => void) => Registry<Block>;
+let registryCtor: RegistryCtor | undefined;
+/** A FinalizationRegistry with cleanupSome where this V8 has it (the flag applies to contexts made after it is set). */
+function makeRegistry(cb: (held: Block) => void): Registry<Block> {
+  if (registryCtor === undefined) {
+    registryCtor = FinalizationRegistry as unknown as RegistryCtor;
+    try {
+      setFlagsFromString("--harmony-weak-refs-with-cleanup-some");
+      const C = runInNewContext("FinalizationRegistry") as { prototype: Partial<Registry<Block>> } | undefined;
+      if (C && typeof C.prototype.cleanupSome === "function") registryCtor = C as unknown as RegistryCtor;
+    } catch {
+      // keep the global one: dead storages are then freed only between jobs
+    }
+  }
+  return new registryCtor(cb);
+}
+
+/** KINDLING_CUDA_COLLECT_MIB, in bytes (default 64 MiB). */
+export function collectEveryBytes(env: string | undefined = process.env.KINDLING_CUDA_COLLECT_MIB): number {
+  if (env === undefined || env === "") return 64 * 2 ** 20;
+  const mib = Number(env);
+  if (!Number.isFinite(mib) || mib <= 0) {
+    throw new Error(`KINDLING_CUDA_COLLECT_MIB=${env}: expected a positive number of MiB (how much device memory may be handed out between two collections); unset it for the default 64`);
+  }
+  return mib * 2 ** 20;
+}
+
 export class CudaAllocator {
   private inUse = 0;
   private peak = 0;
   private total = 0;
-  /** Blocks with an owner, for the out-of-memory sweep. */
-  private readonly live = new Set<Block>();
-  private readonly registry = new FinalizationRegistry<Block>((b) => this.free(b));
+  /** Bytes handed out since the last reclaim, and what was live right after it. */
+  private sinceReclaim = 0;
+  private liveAfterReclaim = 0;
+  private readonly registry = makeRegistry((b) => this.free(b));
 
   constructor(
     private readonly pool: PoolBackend,
     private readonly deviceName: string,
     private readonly collect: () => void = collectGarbage,
+    private readonly collectEvery: number = collectEveryBytes(),
   ) {}
+
+  /** True when this allocator can free dead storages synchronously (inside one job). */
+  get reclaimsSynchronously(): boolean {
+    return typeof this.registry.cleanupSome === "function";
+  }
 
   /** Kernels' scratch memory, by address: freed only by freePtr(). */
   private readonly scratch = new Map<bigint, Block>();
@@ -96,11 +144,11 @@ export class CudaAllocator {
    */
   allocate(bytes: number, owner: object | null): Block {
     const size = roundUp(Math.max(bytes, 1));
+    if (this.sinceReclaim + size > Math.max(this.collectEvery, this.liveAfterReclaim)) this.reclaim();
     let ptr = this.pool.alloc(size);
     if (ptr === 0n) {
       this.pool.trim();
-      this.collect();
-      this.sweep();
+      this.reclaim();
       this.pool.trim();
       ptr = this.pool.alloc(size);
       if (ptr === 0n) {
@@ -108,14 +156,11 @@ export class CudaAllocator {
         throw new OutOfMemoryError(oomMessage(this.deviceName, size, this.inUse, m.reserved, m.free, m.total));
       }
     }
-    const block: Block = { ptr, bytes: size, freed: false, owner: owner ? new WeakRef(owner) : null };
-    if (owner) {
-      this.live.add(block);
-      this.registry.register(owner, block, block);
-    } else {
-      this.scratch.set(ptr, block);
-    }
+    const block: Block = { ptr, bytes: size, freed: false };
+    if (owner) this.registry.register(owner, block, block);
+    else this.scratch.set(ptr, block);
     this.inUse += size;
+    this.sinceReclaim += size;
     this.total += size;
     if (this.inUse > this.peak) this.peak = this.inUse;
     return block;
@@ -125,9 +170,7 @@ export class CudaAllocator {
   free(block: Block): void {
     if (block.freed) return;
     block.freed = true;
-    this.live.delete(block);
     this.registry.unregister(block);
-    block.owner = null;
     this.inUse -= block.bytes;
     this.pool.free(block.ptr, block.bytes);
   }
@@ -139,16 +182,17 @@ export class CudaAllocator {
     this.free(b);
   }
 
-  /** Frees blocks whose owner a collection has already proved dead (their registry callbacks may not have run yet). */
-  sweep(): number {
-    let n = 0;
-    for (const b of [...this.live]) {
-      if (b.owner && b.owner.deref() === undefined) {
-        this.free(b);
-        n++;
-      }
-    }
-    return n;
+  /**
+   * A full collection, then frees now every block whose storage it proved dead (their registry callbacks would
+   * otherwise wait for the current job to end). Returns the bytes freed.
+   */
+  reclaim(): number {
+    const before = this.inUse;
+    this.collect();
+    this.registry.cleanupSome?.();
+    this.sinceReclaim = 0;
+    this.liveAfterReclaim = this.inUse;
+    return before - this.inUse;
   }
 
   get memoryAllocated(): number {

@@ -5,7 +5,7 @@ import type { DeviceBackend, Storage } from "../../backend/device.js";
 import type { Block, CudaAllocator } from "./allocator.js";
 import type { CudaMemory, DevicePtr } from "./runtime.js";
 
-const EMPTY: Block = { ptr: 0n, bytes: 0, freed: false, owner: null };
+const EMPTY: Block = { ptr: 0n, bytes: 0, freed: false };
 
 export class CudaStorage implements Storage, CudaMemory {
   version = 0;
