@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
+import * as torch from "kindling";
 import { writeEasyCifar } from "./helpers/easy_cifar.js";
 
 const run = promisify(execFile);
@@ -32,6 +33,26 @@ test("the tutorial example trains: loss falls and accuracy beats chance", { time
     assert.match(stdout, /^GroundTruth: +(\s*\w+){4}$/m);
     assert.match(stdout, /^Accuracy of truck : +\d+ %$/m);
     assert.match(stdout, /^Finished Training$/m);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+// Its last section ("Training on GPU") on cuda:0: the example picks cuda:0 when CUDA is available, prints it, moves
+// the network and a test batch there and runs them. A small set and one epoch keep it quick; without CUDA it is
+// reported as skipped with the reason (test/cuda_emulated runs it on the emulated driver).
+const cudaSkip = torch.cuda.isAvailable() ? false : `no CUDA: ${torch.cuda.unavailableReason()}`;
+
+test("the tutorial example's GPU section runs on cuda:0", { skip: cudaSkip, timeout: 300_000 }, async () => {
+  const root = mkdtempSync(join(tmpdir(), "kindling-tutorial-cuda-"));
+  try {
+    writeEasyCifar(root, 20);
+    const { stdout } = await run(process.execPath, [example], {
+      env: { ...process.env, KINDLING_DATA: root, TUTORIAL_EPOCHS: "1", TUTORIAL_LOG_EVERY: "5", TUTORIAL_OUT: root },
+      maxBuffer: 1 << 24,
+    });
+    assert.match(stdout, /^Finished Training$/m);
+    assert.match(stdout, /^cuda:0$/m, `the example should pick cuda:0:\n${stdout}`);
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
