@@ -4,13 +4,14 @@
 // test/helpers/nccl_pg_worker.ts. It checks kindling's routing, staging and bucket logic, not NCCL or a GPU.
 import test from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { emulatedCudaEnv, hasCompiler } from "./helpers/cuda_emulator.js";
 import { mpiMissing, mpirunFlavour } from "./helpers/mpi.js";
+import { ncclDeviceIndex } from "../src/distributed/nccl_bootstrap.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, "..", "..");
@@ -83,4 +84,71 @@ test("the MPI backend on CUDA tensors (host staging), 2 ranks under mpirun: coll
   const out = r.stdout + r.stderr;
   assert.equal(r.status, 0, out);
   assert.match(out, /ok mpicuda/);
+});
+
+test("a rank's device is cuda:(LOCAL_RANK mod device count), LOCAL_RANK read as torchrun and mpirun set it", () => {
+  assert.equal(ncclDeviceIndex(4, { LOCAL_RANK: "2" }), 2);
+  assert.equal(ncclDeviceIndex(2, { LOCAL_RANK: "3" }), 1);
+  assert.equal(ncclDeviceIndex(8, { OMPI_COMM_WORLD_LOCAL_RANK: "5" }), 5);
+  assert.equal(ncclDeviceIndex(8, { LOCAL_RANK: "1", OMPI_COMM_WORLD_LOCAL_RANK: "5" }), 1);
+  assert.equal(ncclDeviceIndex(3, {}), 0);
+  assert.throws(() => ncclDeviceIndex(2, { LOCAL_RANK: "x" }), /LOCAL_RANK must be a non-negative integer, got "x"/);
+  assert.throws(() => ncclDeviceIndex(0, {}), /needs a CUDA device, and this process sees none/);
+});
+
+/** The ids the ranks joined with, by rank, from the stand-in's log; and how many ids were made. */
+function joins(file: string): { ids: Map<number, string>; made: number } {
+  const ids = new Map<number, string>();
+  let made = 0;
+  for (const l of logLines(file)) {
+    const m = /^ncclCommInitRankId rank=(\d) hash=([0-9a-f]{8})$/.exec(l);
+    if (m) ids.set(Number(m[1]), m[2]!);
+    if (l.startsWith("ncclGetUniqueId")) made++;
+  }
+  return { ids, made };
+}
+
+test("2 ranks under mpirun: rank 0's NCCL unique id reaches rank 1 by MPI broadcast", {
+  skip: skip || (mpiWhy ? `${mpiWhy}; multi-process test skipped` : false), timeout: 600_000,
+}, () => {
+  const file = log("mpi-bootstrap");
+  const args = mpirunFlavour() === "openmpi" ? ["--oversubscribe", "-np", "2"] : ["-np", "2"];
+  const r = spawnSync("mpirun", [...args, process.execPath, worker, "bootstrap"], {
+    env: { ...env, FAKE_NCCL_ANY_WORLD: "1", FAKE_NCCL_LOG: file, OMPI_ALLOW_RUN_AS_ROOT: "1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM: "1",
+      OMPI_MCA_rmaps_base_oversubscribe: "1" },
+    encoding: "utf8", timeout: 300_000,
+  });
+  const out = r.stdout + r.stderr;
+  assert.equal(r.status, 0, out);
+  assert.match(out, /rank 0 of 2 on cuda:0/);
+  assert.match(out, /rank 1 of 2 on cuda:0/);
+  const { ids, made } = joins(file);
+  assert.equal(made, 1, "only rank 0 makes the id");
+  assert.equal(ids.size, 2, logLines(file).join("\n"));
+  assert.equal(ids.get(1), ids.get(0));
+});
+
+test("2 torchrun-style ranks (RANK, WORLD_SIZE, MASTER_ADDR/PORT): the unique id travels through the TCPStore", { skip, timeout: 600_000 }, async () => {
+  const file = log("store-bootstrap");
+  const port = String(20000 + Math.floor(Math.random() * 20000));
+  const rank = (r: number) => new Promise<string>((resolve, reject) => {
+    const p = spawn(process.execPath, [worker, "bootstrap"], {
+      env: { ...env, FAKE_NCCL_ANY_WORLD: "1", FAKE_NCCL_LOG: file, RANK: String(r), LOCAL_RANK: String(r), WORLD_SIZE: "2",
+        MASTER_ADDR: "127.0.0.1", MASTER_PORT: port },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let out = "";
+    p.stdout.on("data", (d) => (out += d));
+    p.stderr.on("data", (d) => (out += d));
+    p.on("error", reject);
+    p.on("exit", (c) => (c === 0 ? resolve(out) : reject(new Error(`rank ${r} exited ${c}: ${out}`))));
+  });
+  const [a, b] = await Promise.all([rank(0), rank(1)]);
+  assert.match(a, /rank 0 of 2 on cuda:0/);
+  // The emulated driver has one device: LOCAL_RANK 1 wraps around to it.
+  assert.match(b, /rank 1 of 2 on cuda:0/);
+  const { ids, made } = joins(file);
+  assert.equal(made, 1);
+  assert.equal(ids.size, 2, logLines(file).join("\n"));
+  assert.equal(ids.get(1), ids.get(0));
 });

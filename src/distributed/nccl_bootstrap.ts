@@ -46,3 +46,20 @@ export function shareUniqueIdOverMpi(rank: number, broadcast: (bytes: Uint8Array
   broadcast(id);
   return id;
 }
+
+/**
+ * shareUniqueId, then every rank waits until all of them have the id, so the store can close before anyone joins the
+ * communicator (no store left open for the job's life, and none closed under a rank still reading).
+ */
+export async function shareUniqueIdOnce(store: TCPStore, rank: number, worldSize: number): Promise<Uint8Array> {
+  const id = await shareUniqueId(store, rank);
+  const read = await store.add("__kindling_nccl_id_read", 1);
+  if (read === worldSize) await store.set("__kindling_nccl_id_all_read", "1");
+  await store.wait(["__kindling_nccl_id_all_read"]);
+  // Rank 0 serves the store: it leaves last, once no other rank has a request in flight.
+  if (worldSize > 1) {
+    if (rank !== 0 && (await store.add("__kindling_nccl_id_left", 1)) === worldSize - 1) await store.set("__kindling_nccl_id_all_left", "1");
+    if (rank === 0) await store.wait(["__kindling_nccl_id_all_left"]);
+  }
+  return id;
+}

@@ -9,7 +9,7 @@ import { openNccl } from "../backends/nccl/addon.js";
 import { probe } from "../backends/cuda/native.js";
 import { cudaDevice } from "../backends/cuda/device.js";
 import { parseInitMethod, rendezvous } from "./tcp_store.js";
-import { ncclDeviceIndex, shareUniqueId, shareUniqueIdOverMpi } from "./nccl_bootstrap.js";
+import { ncclDeviceIndex, shareUniqueIdOnce, shareUniqueIdOverMpi } from "./nccl_bootstrap.js";
 import { Work } from "./work.js";
 
 export type Backend = "mpi" | "nccl" | "gloo";
@@ -173,7 +173,6 @@ async function initNccl(opts: InitOptions): Promise<void> {
   let rank: number;
   let size: number;
   let id: Uint8Array;
-  let close: (() => void) | null = null;
   if (mpi) {
     ({ rank, size } = initMpi(mpi.addon));
     const m = mpi.addon;
@@ -190,19 +189,16 @@ async function initNccl(opts: InitOptions): Promise<void> {
     if (size === 1) id = NcclCommunicator.uniqueId();
     else {
       const { store } = await rendezvous(opts.initMethod ?? "env://", { rank, worldSize: size, timeoutMs });
-      id = await shareUniqueId(store, rank);
-      close = () => store.close();
+      try {
+        id = await shareUniqueIdOnce(store, rank, size);
+      } finally {
+        store.close();
+      }
     }
   }
   if (opts.worldSize !== undefined && opts.worldSize !== size) throw new Error(`initProcessGroup: worldSize ${opts.worldSize} was requested, but MPI says the world has ${size} ranks`);
   if (opts.rank !== undefined && opts.rank !== rank) throw new Error(`initProcessGroup: rank ${opts.rank} was requested, but MPI says this process is rank ${rank}`);
-  let comm: NcclCommunicator;
-  try {
-    comm = NcclCommunicator.init(id, size, rank);
-  } finally {
-    // Every rank has read the id once the communicator exists (its init waits for all of them), so the store can go.
-    close?.();
-  }
+  const comm = NcclCommunicator.init(id, size, rank);
   install({ backend: "nccl", addon: mpi?.addon ?? null, nccl: { comm, device, library: nccl.path }, rank, size, timeoutMs,
     library: mpi?.library ?? nccl.path, abi: mpi?.abi ?? "openmpi", debug: false, works: new Map() });
 }

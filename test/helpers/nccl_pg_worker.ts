@@ -132,6 +132,14 @@ const scenarios: Record<string, () => Promise<string>> = {
     }
     return "errors";
   },
+  // How the ranks met: rank, size and device as the group sees them (the stand-in NCCL's log shows the ids).
+  async bootstrap() {
+    await dist.initProcessGroup({ backend: "nccl", timeoutMs: 60_000 });
+    const info = dist.getBackendInfo();
+    console.log(`rank ${dist.getRank()} of ${dist.getWorldSize()} on ${info.backend === "nccl" ? info.device : "?"}`);
+    dist.destroyProcessGroup();
+    return "bootstrap";
+  },
   // Under mpirun -np 2, the MPI backend on CUDA tensors (host staging), and DDP with a CUDA module on it.
   async mpicuda() {
     dist.initProcessGroup({ backend: "mpi" });
@@ -152,6 +160,6 @@ if (process.env.KINDLING_NCCL_PG_WORKER === "1") {
   const run = scenarios[name];
   if (!run) throw new Error(`nccl_pg_worker: unknown scenario "${name}" (${Object.keys(scenarios).join(", ")})`);
   const done = await run();
-  const rank = dist.isInitialized() ? dist.getRank() : 0;
+  const rank = dist.isInitialized() ? dist.getRank() : Number(process.env.OMPI_COMM_WORLD_RANK ?? process.env.RANK ?? 0);
   if (rank === 0) console.log(`ok ${done}`);
 }
