@@ -31,6 +31,8 @@ type Result<O extends CollectiveOptions> = O["asyncOp"] extends true ? Work : O[
 const DTYPES: readonly DType[] = ["float32", "float64", "int32", "int64"];
 
 function checkTensor(op: string, t: Tensor): void {
+  // The NCCL communicator checks dtype and layout itself (it takes uint8 too), in its own words.
+  if (defaultGroup(op).nccl) return;
   if (!DTYPES.includes(t.dtype)) {
     throw new Error(`${op}: dtype ${t.dtype} is not supported by the MPI backend (float32, float64, int32, int64 are)`);
   }

@@ -1,7 +1,8 @@
 // The default process group (torch.distributed.init_process_group and friends) on the MPI backend: MPI itself
 // says who this process is; the launcher's environment is only cross-checked. A process that exits with a failure
 // while the group is up calls MPI_Abort, so mpirun stops every other rank instead of leaving them waiting in a
-// collective (mpirun's message names the rank that aborted); a clean exit finalizes MPI.
+// collective (mpirun's message names the rank that aborted); a clean exit finalizes MPI. The NCCL backend's group holds
+// an NCCL communicator (MPI too under mpirun, for the unique id): failure aborts it, a clean exit destroys it.
 import { writeSync } from "node:fs";
 import { Kind, MpiDtype, openMpi, type MpiAddon } from "../backends/mpi/addon.js";
 import { NcclCommunicator } from "../backends/nccl/communicator.js";
@@ -175,6 +176,8 @@ async function initNccl(opts: InitOptions): Promise<void> {
   let id: Uint8Array;
   if (mpi) {
     ({ rank, size } = initMpi(mpi.addon));
+    if (opts.worldSize !== undefined && opts.worldSize !== size) throw new Error(`initProcessGroup: worldSize ${opts.worldSize} was requested, but MPI says the world has ${size} ranks`);
+    if (opts.rank !== undefined && opts.rank !== rank) throw new Error(`initProcessGroup: rank ${opts.rank} was requested, but MPI says this process is rank ${rank}`);
     const m = mpi.addon;
     id = shareUniqueIdOverMpi(rank, (bytes) => {
       const r = m.wait(m.submit(Kind.broadcast, null, bytes, MpiDtype.uchar, 0, 0), timeoutMs);
@@ -196,8 +199,6 @@ async function initNccl(opts: InitOptions): Promise<void> {
       }
     }
   }
-  if (opts.worldSize !== undefined && opts.worldSize !== size) throw new Error(`initProcessGroup: worldSize ${opts.worldSize} was requested, but MPI says the world has ${size} ranks`);
-  if (opts.rank !== undefined && opts.rank !== rank) throw new Error(`initProcessGroup: rank ${opts.rank} was requested, but MPI says this process is rank ${rank}`);
   const comm = NcclCommunicator.init(id, size, rank);
   install({ backend: "nccl", addon: mpi?.addon ?? null, nccl: { comm, device, library: nccl.path }, rank, size, timeoutMs,
     library: mpi?.library ?? nccl.path, abi: mpi?.abi ?? "openmpi", debug: false, works: new Map() });
@@ -261,16 +262,16 @@ const KIND_NAMES = ["allReduce", "broadcast", "allGather", "reduceScatter", "bar
 const DTYPE_NAMES = ["float32", "float64/int64", "int32", "uint8"];
 const OP_NAMES = ["sum", "max", "min"];
 
-/**
- * KINDLING_DISTRIBUTED_DEBUG=DETAIL (PyTorch's TORCH_DISTRIBUTED_DEBUG): before each collective the ranks exchange
- * what they are about to call, and a mismatch (another op, dtype, size or root) fails on every rank with a message
- * that lists each rank's call, instead of corrupting data or waiting for the timeout. Costs one small all-gather.
- */
 function mpiAddon(g: Group): MpiAddon {
   if (!g.addon || g.backend !== "mpi") throw new Error(`rank ${g.rank}: an MPI collective was routed to the ${g.backend} process group`);
   return g.addon;
 }
 
+/**
+ * KINDLING_DISTRIBUTED_DEBUG=DETAIL (PyTorch's TORCH_DISTRIBUTED_DEBUG): before each collective the ranks exchange
+ * what they are about to call, and a mismatch (another op, dtype, size or root) fails on every rank with a message
+ * that lists each rank's call, instead of corrupting data or waiting for the timeout. Costs one small all-gather.
+ */
 function checkAcrossRanks(g: Group, kind: number, send: ArrayBufferView | null, recv: ArrayBufferView | null,
   dtype: number, op: number, root: number): void {
   const mine = new Float64Array([kind, dtype, kind === 1 ? -1 : op, kind === 1 ? root : -1, send?.byteLength ?? -1, recv?.byteLength ?? -1]);

@@ -97,7 +97,7 @@ const scenarios: Record<string, () => Promise<string>> = {
     assert.equal(info.backend === "nccl" && info.device, "cuda:0");
     assert.equal(dist.getRank(), 0);
     assert.equal(dist.getWorldSize(), 1);
-    await collectivesOnCuda(0, 1, ["float32", "float64", "int32", "int64"]);
+    await collectivesOnCuda(0, 1, ["float32", "float64", "int32", "int64", "uint8"]);
     assert.throws(() => dist.allReduce(torch.ones([2])), /this rank's NCCL process group runs on cuda:0, got a tensor on cpu \(move it with \.to\("cuda:0"\); CPU tensors need the MPI backend\)/);
     assert.throws(() => dist.allReduce(torch.ones([2], { dtype: "bool", device: "cuda:0" })), /dtype bool is not supported/);
     await assert.rejects(() => dist.initProcessGroup({ backend: "nccl" }), /already initialized/);
