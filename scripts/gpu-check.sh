@@ -5,7 +5,7 @@
 #     run(command="bash scripts/gpu-check.sh", carry=["dist", ".gpu", ".device"], timeout_s=420)
 # It finishes in at most 6 minutes: every step has its own time limit, and a step that would overrun the total is
 # cut to what is left, so one hung step can't eat the budget (a 15-minute device budget then still fits a rerun).
-# Steps (NCCL's two come after the test suites: scripts/nccl-check.mjs): the loading-path self check (driver, fatbin kernel launch, one cuBLASLt matmul, one cuDNN conv, async read,
+# Steps (NCCL's four come after the test suites: scripts/nccl-check.mjs): the loading-path self check (driver, fatbin kernel launch, one cuBLASLt matmul, one cuDNN conv, async read,
 # memory figures) and a faulting kernel in a process of its own; the CUDA and device-parameterised test suites on
 # cuda; the tutorial on cuda:0 for 2 epochs; `npm run bench -- --device cuda` (as `node dist/bench/run.js`: no npm
 # there) beside PyTorch on the same GPU. Writes $OUT/gpu-check.json (every step: exit code, seconds, output tail, and
@@ -63,6 +63,9 @@ step tests 90 node --test --test-reporter=tap dist/test/cuda_locate.test.js dist
 # NCCL (never run on a GPU before): world size 1, then what two ranks on the one GPU do.
 step nccl 45 node scripts/nccl-check.mjs
 step nccl2 70 node scripts/nccl-check.mjs --two
+# The process group on NCCL (world 1, DDP), and 2 MPI ranks on the one GPU with host staging (when mpirun exists).
+step ncclpg 40 node scripts/nccl-check.mjs --pg
+step mpicuda 45 node scripts/nccl-check.mjs --mpi2
 [ -n "${DATA_PID:-}" ] && wait "$DATA_PID"
 mkdir -p "$OUT/.tutorial"
 step tutorial 75 env KINDLING_DATA=$KDATA TUTORIAL_EPOCHS=2 TUTORIAL_OUT="$OUT/.tutorial" node dist/examples/cifar10_tutorial.js

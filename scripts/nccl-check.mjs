@@ -4,6 +4,11 @@
 //   node scripts/nccl-check.mjs --two     two processes on the one GPU, meeting through a TCPStore on 127.0.0.1:
 //                                          records what the installed NCCL does (before 2.30 it refuses with
 //                                          "Duplicate GPU detected"); each rank has 60 s before it is killed
+//   node scripts/nccl-check.mjs --pg      world size 1 through initProcessGroup({ backend: "nccl" }): every collective
+//                                          and work handle against CPU results, then DDP on a CUDA module against
+//                                          plain training (test/helpers/nccl_pg_worker.js: scenarios nccl1, ddp1)
+//   node scripts/nccl-check.mjs --mpi2    `mpirun -np 2` on the one GPU, MPI backend with host staging: collectives
+//                                          and DDP against the CPU (scenario mpicuda); says so when mpirun is missing
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import * as path from "node:path";
@@ -38,7 +43,38 @@ async function rank(r, port) {
   console.log(JSON.stringify(out));
 }
 
-if (mode === "--rank") {
+/** Runs one scenario of the test worker (prints "ok <scenario>" when every check passed), killed after `ms`. */
+function scenario(cmd, args, name, ms) {
+  return new Promise((resolve) => {
+    const started = Date.now();
+    const p = spawn(cmd, args, { env: { ...process.env, KINDLING_NCCL_PG_WORKER: "1", OMPI_ALLOW_RUN_AS_ROOT: "1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM: "1" }, stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    const timer = setTimeout(() => p.kill("SIGKILL"), ms);
+    p.stdout.on("data", (d) => (out += d));
+    p.stderr.on("data", (d) => (out += d));
+    p.on("error", (e) => (out += String(e)));
+    p.on("close", (code, sig) => {
+      clearTimeout(timer);
+      resolve({ scenario: name, ok: code === 0 && out.includes(`ok ${name}`), code, signal: sig, seconds: (Date.now() - started) / 1000, tail: out.slice(-1500) });
+    });
+  });
+}
+const worker = path.join(root, "dist", "test", "helpers", "nccl_pg_worker.js");
+
+if (mode === "--pg") {
+  const runs = [await scenario(process.execPath, [worker, "nccl1"], "nccl1", 30_000), await scenario(process.execPath, [worker, "ddp1"], "ddp1", 30_000)];
+  console.log(JSON.stringify({ nccl: openNccl().version, ok: runs.every((r) => r.ok), runs }));
+  if (!runs.every((r) => r.ok)) process.exitCode = 1;
+} else if (mode === "--mpi2") {
+  const { spawnSync } = await import("node:child_process");
+  if (spawnSync("mpirun", ["--version"]).status !== 0) {
+    console.log(JSON.stringify({ ok: null, skipped: "mpirun is not installed on this machine: the MPI backend's host staging was not run" }));
+  } else {
+    const r = await scenario("mpirun", ["--oversubscribe", "-np", "2", process.execPath, worker, "mpicuda"], "mpicuda", 60_000);
+    console.log(JSON.stringify({ ok: r.ok, runs: [r] }));
+    if (!r.ok) process.exitCode = 1;
+  }
+} else if (mode === "--rank") {
   await rank(Number(process.argv[3]), Number(process.argv[4]));
 } else if (mode === "--two") {
   const port = 29600 + Math.floor(Math.random() * 300);

@@ -90,7 +90,7 @@ test("DDP buckets follow reverse parameter order, split at the cap (first bucket
   assert.equal(assignBuckets(mixed, 1000, 1000).length, 2);
 });
 
-test("DataParallel on the CPU is transparent; DDP and collectives need a process group", () => {
+test("DataParallel on the CPU is transparent; DDP and collectives need a process group", async () => {
   torch.manualSeed(0);
   const lin = new nn.Linear(3, 2);
   const dp = new nn.DataParallel(lin);
@@ -102,7 +102,16 @@ test("DataParallel on the CPU is transparent; DDP and collectives need a process
   assert.throws(() => torch.distributed.getRank(), /Default process group has not been initialized/);
   assert.throws(() => torch.distributed.allReduce(torch.ones([2])), /initProcessGroup/);
   assert.throws(() => new nn.parallel.DistributedDataParallel(lin), /Default process group has not been initialized/);
-  assert.throws(() => torch.distributed.initProcessGroup({ backend: "nccl" }), /backend "nccl" is not available/);
+  // Without libnccl the NCCL group's Promise rejects, naming the library (test/nccl_process_group.test.ts has the rest).
+  const prev = process.env.KINDLING_NCCL_PATH;
+  process.env.KINDLING_NCCL_PATH = "/nonexistent/libnccl.so.2";
+  try {
+    await assert.rejects(() => torch.distributed.initProcessGroup({ backend: "nccl" }), /NCCL \(libnccl\.so\.2\) is needed for torch\.distributed's "nccl" backend/);
+  } finally {
+    if (prev === undefined) delete process.env.KINDLING_NCCL_PATH;
+    else process.env.KINDLING_NCCL_PATH = prev;
+  }
+  assert.equal(torch.distributed.isInitialized(), false);
 });
 
 test("a torchrun-style environment without mpirun is refused before MPI starts, saying how to launch", () => {

@@ -201,9 +201,3 @@ test("the unique id travels from rank 0 to rank 1 through the TCPStore, all 128 
   const bytes = Buffer.from(id0, "hex");
   assert.ok(bytes.includes(0) && bytes.some((b) => b > 0x7f));
 });
-
-test("initProcessGroup({ backend: \"nccl\" }) says what to use instead", () => {
-  const r = run(`try { torch.distributed.initProcessGroup({ backend: "nccl" }); } catch (e) { console.log(e.message); }`);
-  assert.equal(r.code, 0, r.stderr);
-  assert.match(r.stdout, /backend "nccl" is not available through the process group yet; for CUDA tensors use torch\.distributed\.ncclCommunicatorFromStore/);
-});

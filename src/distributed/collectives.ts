@@ -1,5 +1,6 @@
-// torch.distributed's collectives on CPU tensors, in place like PyTorch's. Each returns nothing, or with
-// { asyncOp: true } a Work whose wait() or Promise says when the tensor holds the result.
+// torch.distributed's collectives, in place like PyTorch's. Each returns nothing, or with { asyncOp: true } a Work
+// whose wait() or Promise says when the tensor holds the result. On the MPI group they take CPU tensors, and CUDA
+// tensors through a host copy (./host_staging.ts); on the NCCL group, CUDA tensors (./nccl_collectives.ts).
 import type { DType } from "../core/dtype.js";
 import { Kind, MpiOp } from "../backends/mpi/addon.js";
 import { hostBuffer, mpiDtype } from "../backends/mpi/buffers.js";
@@ -9,6 +10,10 @@ import { cat } from "../tensor/movement.js";
 import { noGrad } from "../autograd/grad_mode.js";
 import { defaultGroup, submit } from "./process_group.js";
 import type { Work } from "./work.js";
+import { chain, stage } from "./host_staging.js";
+import {
+  ncclAllGather, ncclAllGatherIntoTensor, ncclAllReduce, ncclBarrier, ncclBroadcast, ncclReduceScatterTensor,
+} from "./nccl_collectives.js";
 
 /** PyTorch's ReduceOp names. */
 export const ReduceOp = { SUM: "sum", AVG: "avg", MAX: "max", MIN: "min" } as const;
@@ -26,6 +31,8 @@ type Result<O extends CollectiveOptions> = O["asyncOp"] extends true ? Work : O[
 const DTYPES: readonly DType[] = ["float32", "float64", "int32", "int64"];
 
 function checkTensor(op: string, t: Tensor): void {
+  // The NCCL communicator checks dtype and layout itself (it takes uint8 too), in its own words.
+  if (defaultGroup(op).nccl) return;
   if (!DTYPES.includes(t.dtype)) {
     throw new Error(`${op}: dtype ${t.dtype} is not supported by the MPI backend (float32, float64, int32, int64 are)`);
   }
@@ -70,10 +77,12 @@ export function allReduce<O extends ReduceOptions>(tensor: Tensor, opts?: O): Re
   checkTensor("allReduce", tensor);
   const name = opts?.op ?? "sum";
   const op = reduction("allReduce", name, tensor.dtype);
+  if (g.nccl) return finish(ncclAllReduce(g.nccl, tensor, name, g.timeoutMs), opts);
   written(tensor);
-  const after = name === "avg" ? () => noGrad(() => void tensor.div_(g.size)) : null;
+  const s = stage(tensor);
+  const after = chain(name === "avg" ? () => noGrad(() => void s.host.div_(g.size)) : null, s.back);
   const w = submit(g, `allReduce(${name}, ${tensor.dtype}[${tensor.numel()}])`, Kind.allReduce, null,
-    buf(tensor, "allReduce"), mpiDtype(tensor.dtype), op, 0, after);
+    buf(s.host, "allReduce"), mpiDtype(tensor.dtype), op, 0, after);
   return finish(w, opts);
 }
 
@@ -84,9 +93,11 @@ export function broadcast<O extends CollectiveOptions>(tensor: Tensor, src: numb
   if (!Number.isInteger(src) || src < 0 || src >= g.size) {
     throw new Error(`broadcast: src must be a rank in [0, ${g.size}), got ${src}`);
   }
+  if (g.nccl) return finish(ncclBroadcast(g.nccl, tensor, src, g.timeoutMs), opts);
   written(tensor);
+  const s = stage(tensor);
   const w = submit(g, `broadcast(src ${src}, ${tensor.dtype}[${tensor.numel()}])`, Kind.broadcast, null,
-    buf(tensor, "broadcast"), mpiDtype(tensor.dtype), 0, src, null);
+    buf(s.host, "broadcast"), mpiDtype(tensor.dtype), 0, src, s.back);
   return finish(w, opts);
 }
 
@@ -99,9 +110,11 @@ export function allGatherIntoTensor<O extends CollectiveOptions>(output: Tensor,
     throw new Error(`allGatherIntoTensor: output must be ${input.dtype} with worldSize × ${input.numel()} = ` +
       `${input.numel() * g.size} elements, got ${output.dtype} with ${output.numel()}`);
   }
+  if (g.nccl) return finish(ncclAllGatherIntoTensor(g.nccl, output, input, g.timeoutMs), opts);
   written(output);
-  const w = submit(g, `allGather(${input.dtype}[${input.numel()}])`, Kind.allGather, buf(input, "allGather"),
-    buf(output, "allGather"), mpiDtype(input.dtype), 0, 0, null);
+  const out = stage(output);
+  const w = submit(g, `allGather(${input.dtype}[${input.numel()}])`, Kind.allGather, buf(stage(input).host, "allGather"),
+    buf(out.host, "allGather"), mpiDtype(input.dtype), 0, 0, out.back);
   return finish(w, opts);
 }
 
@@ -113,11 +126,13 @@ export function allGather<O extends CollectiveOptions>(tensorList: Tensor[], ten
     throw new Error(`allGather: tensorList must hold worldSize (${g.size}) tensors, got ${tensorList.length}`);
   }
   for (const t of tensorList) checkSame("allGather", tensor, t, "every tensor of tensorList");
+  for (const t of tensorList) written(t);
+  if (g.nccl) return finish(ncclAllGather(g.nccl, tensorList, tensor, g.timeoutMs), opts);
   const n = tensor.numel();
   const flat = zeros([g.size * n], { dtype: tensor.dtype });
-  for (const t of tensorList) written(t);
+  // copy_ moves each block to its tensor's device, so CUDA tensors in the list need no staging of their own.
   const after = () => noGrad(() => tensorList.forEach((t, r) => t.copy_(flat.narrow(0, r * n, n).view(t.shape))));
-  const w = submit(g, `allGather(${tensor.dtype}[${n}])`, Kind.allGather, buf(tensor, "allGather"),
+  const w = submit(g, `allGather(${tensor.dtype}[${n}])`, Kind.allGather, buf(stage(tensor).host, "allGather"),
     buf(flat, "allGather"), mpiDtype(tensor.dtype), 0, 0, after);
   return finish(w, opts);
 }
@@ -133,10 +148,12 @@ export function reduceScatterTensor<O extends ReduceOptions>(output: Tensor, inp
   }
   const name = opts?.op ?? "sum";
   const op = reduction("reduceScatterTensor", name, output.dtype);
+  if (g.nccl) return finish(ncclReduceScatterTensor(g.nccl, output, input, name, g.timeoutMs), opts);
   written(output);
-  const after = name === "avg" ? () => noGrad(() => void output.div_(g.size)) : null;
+  const out = stage(output);
+  const after = chain(name === "avg" ? () => noGrad(() => void out.host.div_(g.size)) : null, out.back);
   const w = submit(g, `reduceScatter(${name}, ${input.dtype}[${input.numel()}])`, Kind.reduceScatter,
-    buf(input, "reduceScatter"), buf(output, "reduceScatter"), mpiDtype(input.dtype), op, 0, after);
+    buf(stage(input).host, "reduceScatter"), buf(out.host, "reduceScatter"), mpiDtype(input.dtype), op, 0, after);
   return finish(w, opts);
 }
 
@@ -154,5 +171,6 @@ export function reduceScatter<O extends ReduceOptions>(output: Tensor, inputList
 /** Returns (or with asyncOp resolves) once every rank has reached it. */
 export function barrier<O extends CollectiveOptions>(opts?: O): Result<O> {
   const g = defaultGroup("barrier");
+  if (g.nccl) return finish(ncclBarrier(g.nccl, g.timeoutMs), opts);
   return finish(submit(g, "barrier", Kind.barrier, null, null, 0, 0, 0, null), opts);
 }

@@ -1,9 +1,9 @@
-// torch.distributed: process groups and collectives (MPI backend, CPU tensors).
+// torch.distributed: process groups and collectives (MPI: CPU tensors, CUDA ones through the host; NCCL: CUDA tensors).
 import { openMpi } from "../backends/mpi/addon.js";
 
 export {
   initProcessGroup, destroyProcessGroup, isInitialized, getRank, getWorldSize, getBackendInfo, launcherEnvironment,
-  type InitOptions, type Backend,
+  type InitOptions, type Backend, type BackendInfo,
 } from "./process_group.js";
 export {
   allReduce, broadcast, allGather, allGatherIntoTensor, reduceScatter, reduceScatterTensor, barrier, ReduceOp,

@@ -25,7 +25,7 @@ export function hostBuffer(storage: Storage, offset: number, n: number, op: stri
   const view = storage.device.hostView;
   if (!view) {
     throw new Error(`${op}: the MPI backend works on CPU tensors only, got a tensor on ${storage.device.name}; ` +
-      `move it with .cpu() (NCCL, for CUDA tensors, is not available yet)`);
+      `move it with .cpu()`);
   }
   return view.call(storage.device, storage, offset, n);
 }

@@ -10,7 +10,7 @@ import type { CudaStorage } from "../cuda/storage.js";
 import { openNccl, versionString, type LoadedNccl } from "./addon.js";
 
 /** ncclDataType_t for the dtypes a CUDA tensor stores natively. */
-const DTYPE: Partial<Record<DType, number>> = { float32: 7, float64: 8, int32: 2, uint8: 1 };
+const DTYPE: Partial<Record<DType, number>> = { float32: 7, float64: 8, int32: 2, int64: 4, uint8: 1 };
 /** ncclRedOp_t. */
 const OP = { sum: 0, max: 2, min: 3, avg: 4 } as const;
 export type NcclReduceOp = keyof typeof OP;
@@ -99,6 +99,24 @@ export class NcclCommunicator {
   }
 
   /**
+   * Blocks until the device has run everything queued before now on `t`'s compute stream (the collectives included),
+   * then checks for an asynchronous NCCL failure.
+   */
+  synchronize(t: Tensor): void {
+    this.device("synchronize", t).synchronize();
+    this.checkAsyncError();
+  }
+
+  /**
+   * Resolves once the device has run everything queued before now on `t`'s compute stream, without blocking the
+   * event loop (a one-element stream-ordered copy to the host); rejects on an asynchronous NCCL failure.
+   */
+  async completion(t: Tensor): Promise<void> {
+    await this.device("completion", t).downloadAsync(t.storage, t.offset, Math.min(1, t.numel()));
+    this.checkAsyncError();
+  }
+
+  /**
    * Throws (after aborting the communicator) when NCCL reports an asynchronous failure: a peer that died or a broken
    * network. Polled while waiting for work, so a lost rank ends in an error instead of a hang.
    */
@@ -148,11 +166,16 @@ export class NcclCommunicator {
       throw new Error(`${op}: the NCCL backend takes CUDA tensors, got one on ${t.device} (move it with .to("cuda"), or use the MPI backend for CPU tensors)`);
     }
     const dtype = DTYPE[t.dtype];
-    if (dtype === undefined) throw new Error(`${op}: dtype ${t.dtype} is not supported by the NCCL backend (float32, float64, int32, uint8 are)`);
+    if (dtype === undefined) throw new Error(`${op}: dtype ${t.dtype} is not supported by the NCCL backend (float32, float64, int32, int64, uint8 are)`);
     if (!t.isContiguous()) throw new Error(`${op}: Tensors must be contiguous (call .contiguous() first)`);
     const storage = t.storage as CudaStorage;
     const device = storage.device as CudaDevice;
     return { ptr: storage.ptr + BigInt(t.offset * itemSize(t.dtype)), count: t.numel(), dtype, stream: device.rt.computeStream() };
+  }
+
+  private device(op: string, t: Tensor): CudaDevice {
+    if (!t.device.startsWith("cuda")) throw new Error(`${op}: expected a CUDA tensor, got one on ${t.device}`);
+    return (t.storage as CudaStorage).device as CudaDevice;
   }
 
   private sameShapes(op: string, have: number, want: number, big: Tensor, small: Tensor): void {

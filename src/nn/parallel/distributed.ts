@@ -2,7 +2,7 @@
 // gradients are averaged across processes during backward (./reducer.ts), buffers follow rank 0 each forward.
 import { isGradEnabled, noGrad } from "../../autograd/grad_mode.js";
 import { allGatherIntoTensor, broadcast } from "../../distributed/collectives.js";
-import { getRank, getWorldSize } from "../../distributed/process_group.js";
+import { getBackendInfo, getRank, getWorldSize } from "../../distributed/process_group.js";
 import { tensor } from "../../tensor/create.js";
 import { zeros } from "../../tensor/factories.js";
 import { Module } from "../module.js";
@@ -15,8 +15,11 @@ export interface DistributedDataParallelOptions {
   broadcastBuffers?: boolean;
   /** Let parameters the forward output does not use count as ready, with a zero gradient (default false). */
   findUnusedParameters?: boolean;
-  /** CPU only for now: null or omitted. */
-  deviceIds?: null;
+  /**
+   * PyTorch's single-device form: [i] for a module on cuda:i (checked against where its parameters are), or null /
+   * omitted, which takes the parameters' device. A CPU module takes none.
+   */
+  deviceIds?: readonly number[] | null;
 }
 
 export class DistributedDataParallel<M extends Module = Module> extends Module {
@@ -29,22 +32,17 @@ export class DistributedDataParallel<M extends Module = Module> extends Module {
     const worldSize = getWorldSize();
     const cap = opts.bucketCapMb ?? 25;
     if (!(cap > 0)) throw new Error(`DistributedDataParallel: bucketCapMb must be positive, got ${cap}`);
-    if (opts.deviceIds != null) {
-      throw new Error("DistributedDataParallel: deviceIds is for CUDA modules, which the MPI backend cannot reduce yet");
-    }
+    const device = moduleDevice(module, opts.deviceIds ?? null);
     this.module = module;
     this.broadcastBuffers = opts.broadcastBuffers ?? true;
     const params = module.parameters().filter((p) => p.requiresGrad);
-    for (const p of module.parameters()) {
-      if (p.device !== "cpu") throw new Error(`DistributedDataParallel: parameters must be on the CPU for the MPI backend, got ${p.device}`);
-    }
     if (worldSize > 1) {
-      verifySameModel(module);
+      verifySameModel(module, device);
       noGrad(() => {
         for (const t of [...module.parameters(), ...module.buffers()]) broadcast(t, 0);
       });
     }
-    this.reducer = new Reducer(params, cap, opts.findUnusedParameters ?? false);
+    this.reducer = new Reducer(params, cap, opts.findUnusedParameters ?? false, device);
   }
 
   forward(...args: unknown[]): unknown {
@@ -105,13 +103,36 @@ export class DistributedDataParallel<M extends Module = Module> extends Module {
  * PyTorch's check at construction: every rank must wrap the same model (parameter count, sizes and shapes), or the
  * bucketed all-reduces would pair unrelated gradients; a mismatch fails on every rank, naming the ranks that differ.
  */
-function verifySameModel(module: Module): void {
+/**
+ * The one device a module's parameters and buffers live on (DDP replicates a single-device module per process), and
+ * the process group's backend must reduce tensors there: NCCL takes the CUDA device it runs on, MPI takes CPU
+ * tensors and stages CUDA ones through the host.
+ */
+function moduleDevice(module: Module, deviceIds: readonly number[] | null): string {
+  const devices = [...new Set([...module.parameters(), ...module.buffers()].map((t) => t.device))];
+  if (devices.length > 1) throw new Error(`DistributedDataParallel: the module's parameters and buffers must be on one device, found ${devices.join(", ")}`);
+  const device = devices[0] ?? "cpu";
+  if (deviceIds !== null) {
+    if (deviceIds.length !== 1 || device !== `cuda:${deviceIds[0]}`) {
+      throw new Error(`DistributedDataParallel: deviceIds must name the one CUDA device the module is on ([i] for cuda:i), ` +
+        `got [${deviceIds.join(", ")}] for a module on ${device}; move the module first with .to("cuda:i")`);
+    }
+  }
+  const info = getBackendInfo();
+  if (info.backend === "nccl" && device !== info.device) {
+    throw new Error(`DistributedDataParallel: the NCCL process group of this rank runs on ${info.device}, but the module is on ${device}; ` +
+      `move it with module.to("${info.device}")`);
+  }
+  return device;
+}
+
+function verifySameModel(module: Module, device: string): void {
   const params = module.parameters();
   let shapeHash = 0;
   for (const p of params) for (const d of [p.shape.length, ...p.shape]) shapeHash = (shapeHash * 31 + d + 1) % 2147483647;
   const mine = [params.length, params.reduce((n, p) => n + p.numel(), 0), shapeHash];
-  const all = zeros([getWorldSize(), 3], { dtype: "float64" });
-  allGatherIntoTensor(all, tensor(mine, { dtype: "float64" }));
+  const all = zeros([getWorldSize(), 3], { dtype: "float64", device });
+  allGatherIntoTensor(all, tensor(mine, { dtype: "float64", device }));
   const rows = all.tolist() as number[][];
   const bad = rows.findIndex((r) => r.some((v, i) => v !== rows[0]![i]));
   if (bad >= 0) {

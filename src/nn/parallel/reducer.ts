@@ -53,7 +53,7 @@ export class Reducer {
   /** False inside noSync(): gradients accumulate locally. */
   requireSync = true;
 
-  constructor(params: readonly Parameter[], bucketCapMb: number, private readonly findUnused: boolean) {
+  constructor(params: readonly Parameter[], bucketCapMb: number, private readonly findUnused: boolean, private readonly device = "cpu") {
     const groups = assignBuckets(params, bucketCapMb * MiB, 1 * MiB);
     this.buckets = groups.map((ps) => ({ params: ps, numels: ps.map((p) => p.numel()), dtype: ps[0]!.dtype, ready: 0, flat: null, work: null }));
     this.buckets.forEach((b, i) => b.params.forEach((p) => this.where.set(p, i)));
@@ -112,7 +112,7 @@ export class Reducer {
       const b = this.buckets[this.nextLaunch]!;
       if (b.ready < b.params.length) return;
       noGrad(() => {
-        b.flat = cat(b.params.map((p, i) => (p.grad ?? zeros([b.numels[i]!], { dtype: b.dtype })).reshape(-1)));
+        b.flat = cat(b.params.map((p, i) => (p.grad ?? zeros([b.numels[i]!], { dtype: b.dtype, device: this.device })).reshape(-1)));
       });
       b.work = allReduce(b.flat!, { op: "avg", asyncOp: true });
       this.nextLaunch++;
