@@ -6,9 +6,11 @@ import { availableParallelism, constants } from "node:os";
 import { UsageError } from "./args.js";
 import { FORWARDED_AS, RANK_STOP_SIGNALS } from "./ddp_stop.js";
 
-export const LAUNCH_USAGE = `Usage: kindling launch --nproc-per-node N [--nnodes M --hosts H1,H2,... | --hostfile FILE]
+export const LAUNCH_USAGE = `Usage: kindling launch [--backend mpi] --nproc-per-node N [--nnodes M --hosts H1,H2,... | --hostfile FILE]
                       [--node-rank R] [--master-addr ADDR] [--master-port PORT] [--mpirun PATH] [--dry-run]
                       script.js [script args]
+       kindling launch --backend nccl --nproc-per-node N [--nnodes M --node-rank R --master-addr ADDR]
+                      [--master-port PORT] [--dry-run] script.js [script args]
 
 Starts N copies of a Node script per node as one MPI job (mpirun -np N node script.js ...); inside it,
 torch.distributed.initProcessGroup({ backend: "mpi" }) finds its rank and world size. If one process fails, mpirun
@@ -26,7 +28,42 @@ stops the others, and launch exits non-zero.
   --master-port PORT   exported as MASTER_PORT (default 29500)
   --mpirun PATH        the mpirun to use (default: mpirun on PATH)
   --dry-run            print the mpirun command instead of running it
+
+--backend nccl (torchrun's way, no mpirun): launch itself starts the node's N processes with RANK
+(= node rank * N + local rank), LOCAL_RANK, WORLD_SIZE (= M * N), LOCAL_WORLD_SIZE, GROUP_RANK, MASTER_ADDR and
+MASTER_PORT set, for initProcessGroup({ backend: "nccl" }). Run it on every node, each with its own --node-rank.
+If a process exits non-zero or is killed, launch names its rank, stops the others (SIGTERM, then SIGKILL after
+5 s) and exits with that process's status; SIGINT/SIGTERM are passed on to the processes.
+  --nnodes M           nodes in the job (default 1); with M > 1, --master-addr is required
+  --node-rank R        this node's index, 0..M-1 (default 0)
+  --master-addr ADDR   node 0's address, the same on every node (default 127.0.0.1)
+  --master-port PORT   rank 0's rendezvous port (default 29500; a free port on a single node)
+  --dry-run            print each process's variables and command instead of running them
 `;
+
+/** Takes --backend out of launch's options (before the script); the rest is the backend's to parse. */
+export function splitBackend(argv: readonly string[]): { backend: "mpi" | "nccl"; rest: string[] } {
+  const rest: string[] = [];
+  let backend: string = "mpi";
+  let i = 0;
+  for (; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === "--" || !a.startsWith("--")) break;
+    if (a === "--backend" || a.startsWith("--backend=")) {
+      const v = a.includes("=") ? a.slice(a.indexOf("=") + 1) : argv[++i];
+      if (v === undefined) throw new UsageError("kindling launch: --backend needs a value (mpi or nccl)");
+      backend = v;
+    } else {
+      rest.push(a);
+      // Every other option but --dry-run takes a value, which may look like anything.
+      if (!a.includes("=") && a !== "--dry-run" && a !== "--dry_run" && i + 1 < argv.length) rest.push(argv[++i]!);
+    }
+  }
+  if (backend !== "mpi" && backend !== "nccl") {
+    throw new UsageError(`kindling launch: --backend must be mpi or nccl, got '${backend}'`);
+  }
+  return { backend, rest: [...rest, ...argv.slice(i)] };
+}
 
 export interface LaunchPlan {
   command: string;
@@ -135,6 +172,12 @@ export async function launchCommand(argv: readonly string[], opts: { gracefulSto
     process.stdout.write(LAUNCH_USAGE);
     return 0;
   }
+  const split = splitBackend(argv);
+  if (split.backend === "nccl") {
+    const { planNcclLaunch, runNcclLaunch } = await import("./launch_nccl.js");
+    return runNcclLaunch(planNcclLaunch(split.rest));
+  }
+  argv = split.rest;
   const mpirunArg = argv.findIndex((a) => a === "--mpirun");
   const mpirun = mpirunArg >= 0 ? argv[mpirunArg + 1] ?? "mpirun" : "mpirun";
   const flavour = flavourOf(mpirun);

@@ -44,7 +44,7 @@ Commands:
   eval      evaluate a checkpoint on the test set
   predict   classify image files with a checkpoint
   doctor    which native addon is in use, and which GPU / MPI libraries were found
-  launch    run a script as N data-parallel processes (mpirun): kindling launch --nproc-per-node N script.js
+  launch    run a script as N data-parallel processes (mpirun, or torchrun-style with --backend nccl): kindling launch --nproc-per-node N script.js
 
 Run 'kindling <command> --help' for the options of a command.
 

@@ -1,0 +1,188 @@
+// `kindling launch --backend nccl`: torchrun's way, without mpirun. Each node runs its own launch, which starts the
+// node's N processes with torchrun's variables, watches them, and stops the rest when one fails (SIGTERM, then
+// SIGKILL after a grace period). Output is not prefixed: torchrun inherits the workers' stdio unless told to tee.
+import { spawn, type ChildProcess } from "node:child_process";
+import { createServer } from "node:net";
+import { constants } from "node:os";
+import { UsageError } from "./args.js";
+
+export interface NcclRank {
+  rank: number;
+  localRank: number;
+  /** The variables this process gets on top of launch's own environment. */
+  env: Record<string, string>;
+}
+
+export interface NcclLaunchPlan {
+  nproc: number;
+  nnodes: number;
+  nodeRank: number;
+  masterAddr: string;
+  /** null: single node and no --master-port, so launch picks a free port when it starts. */
+  masterPort: number | null;
+  script: string[];
+  dryRun: boolean;
+}
+
+const DEFAULT_PORT = 29500;
+/** How long the other ranks get to exit after SIGTERM before SIGKILL. */
+export const STOP_GRACE_MS = 5_000;
+// Variables an outer MPI launcher may have left: a child that saw them would take them for its own rank and size.
+const MPI_RANK_VARS = ["OMPI_COMM_WORLD_RANK", "OMPI_COMM_WORLD_SIZE", "OMPI_COMM_WORLD_LOCAL_RANK", "PMI_RANK", "PMI_SIZE", "PMIX_RANK", "MPI_LOCALRANKID"];
+
+function integer(flag: string, v: string, min: number): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min) throw new UsageError(`kindling launch: ${flag} must be ${min === 0 ? "a non-negative" : "a positive"} integer, got '${v}'`);
+  return n;
+}
+
+/** Parses launch's options for the NCCL backend (everything from the script path on belongs to the script). */
+export function planNcclLaunch(argv: readonly string[]): NcclLaunchPlan {
+  let nproc: number | null = null;
+  let nnodes = 1;
+  let nodeRank = 0;
+  let masterAddr: string | null = null;
+  let masterPort: number | null = null;
+  let dryRun = false;
+  let i = 0;
+  for (; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === "--") {
+      i++;
+      break;
+    }
+    if (!a.startsWith("--")) break;
+    const [raw, inline] = a.includes("=") ? [a.slice(0, a.indexOf("=")), a.slice(a.indexOf("=") + 1)] : [a, undefined];
+    const flag = raw.replace(/_/g, "-");
+    const value = () => {
+      const v = inline ?? argv[++i];
+      if (v === undefined) throw new UsageError(`kindling launch: ${flag} needs a value`);
+      return v;
+    };
+    if (flag === "--nproc-per-node") nproc = integer(flag, value(), 1);
+    else if (flag === "--nnodes") nnodes = integer(flag, value(), 1);
+    else if (flag === "--node-rank") nodeRank = integer(flag, value(), 0);
+    else if (flag === "--master-addr") masterAddr = value();
+    else if (flag === "--master-port") {
+      masterPort = integer(flag, value(), 1);
+      if (masterPort > 65535) throw new UsageError(`kindling launch: --master-port must be 1..65535, got ${masterPort}`);
+    } else if (flag === "--dry-run") dryRun = true;
+    else if (flag === "--hosts" || flag === "--hostfile" || flag === "--mpirun") {
+      throw new UsageError(`kindling launch: ${flag} is for --backend mpi; with --backend nccl run kindling launch on every node ` +
+        "with its own --node-rank and the same --master-addr");
+    } else throw new UsageError(`kindling launch: unknown option '${flag}' (options go before the script)`);
+  }
+  if (nproc === null) throw new UsageError("kindling launch: --nproc-per-node N is required");
+  const script = argv.slice(i);
+  if (script.length === 0) throw new UsageError("kindling launch: no script given (kindling launch --backend nccl --nproc-per-node N script.js)");
+  if (nodeRank >= nnodes) throw new UsageError(`kindling launch: --node-rank ${nodeRank} is not below --nnodes ${nnodes}`);
+  if (nnodes > 1 && masterAddr === null) {
+    throw new UsageError(`kindling launch: --nnodes ${nnodes} needs --master-addr: node 0's address, the same on every node ` +
+      "(rank 0's rendezvous store listens there)");
+  }
+  return { nproc, nnodes, nodeRank, masterAddr: masterAddr ?? "127.0.0.1", masterPort: nnodes === 1 ? masterPort : masterPort ?? DEFAULT_PORT, script, dryRun };
+}
+
+/** torchrun's variables for each of this node's processes. */
+export function ncclRanks(plan: NcclLaunchPlan, masterPort: number): NcclRank[] {
+  return Array.from({ length: plan.nproc }, (_, localRank) => {
+    const rank = plan.nodeRank * plan.nproc + localRank;
+    return {
+      rank,
+      localRank,
+      env: {
+        RANK: String(rank),
+        LOCAL_RANK: String(localRank),
+        WORLD_SIZE: String(plan.nnodes * plan.nproc),
+        LOCAL_WORLD_SIZE: String(plan.nproc),
+        GROUP_RANK: String(plan.nodeRank),
+        MASTER_ADDR: plan.masterAddr,
+        MASTER_PORT: String(masterPort),
+      },
+    };
+  });
+}
+
+async function freePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((resolve, reject) => {
+    s.once("error", reject);
+    s.listen(0, "127.0.0.1", () => resolve());
+  });
+  const port = (s.address() as { port: number }).port;
+  await new Promise((r) => s.close(r));
+  return port;
+}
+
+function describe(code: number | null, signal: NodeJS.Signals | null): string {
+  return signal ? `was killed by ${signal}` : `exited with code ${code}`;
+}
+
+/** Starts this node's processes and waits for them; resolves to launch's exit status. */
+export async function runNcclLaunch(plan: NcclLaunchPlan): Promise<number> {
+  const port = plan.masterPort ?? (plan.dryRun ? DEFAULT_PORT : await freePort());
+  const ranks = ncclRanks(plan, port);
+  if (plan.dryRun) {
+    for (const r of ranks) {
+      const vars = Object.entries(r.env).map(([k, v]) => `${k}=${v}`);
+      process.stdout.write(`${[...vars, process.execPath, ...plan.script].join(" ")}\n`);
+    }
+    return 0;
+  }
+  const base: Record<string, string | undefined> = { ...process.env };
+  for (const k of MPI_RANK_VARS) delete base[k];
+  const children = new Map<number, ChildProcess>();
+  let failure: { rank: number; status: number } | null = null;
+  let stopSignal: "SIGINT" | "SIGTERM" | null = null;
+  let killTimer: NodeJS.Timeout | null = null;
+
+  const stopAll = (sig: NodeJS.Signals) => {
+    for (const c of children.values()) c.kill(sig);
+    killTimer ??= setTimeout(() => {
+      for (const c of children.values()) c.kill("SIGKILL");
+    }, STOP_GRACE_MS);
+    killTimer.unref();
+  };
+
+  const done = new Promise<void>((resolve) => {
+    for (const r of ranks) {
+      const child = spawn(process.execPath, plan.script, { stdio: "inherit", env: { ...base, ...r.env } });
+      children.set(r.rank, child);
+      child.on("error", (e) => {
+        process.stderr.write(`kindling launch: rank ${r.rank} could not start: ${e.message}\n`);
+      });
+      child.on("close", (code, signal) => {
+        children.delete(r.rank);
+        const failed = signal !== null || code !== 0;
+        if (failed && failure === null && stopSignal === null) {
+          failure = { rank: r.rank, status: code ?? 128 + (constants.signals[signal!] ?? 0) };
+          process.stderr.write(`kindling launch: rank ${r.rank} (local rank ${r.localRank} on node ${plan.nodeRank}) ` +
+            `${describe(code, signal)}; stopping the other ${children.size} process(es)\n`);
+          stopAll("SIGTERM");
+        }
+        if (children.size === 0) resolve();
+      });
+    }
+  });
+
+  // The first SIGINT/SIGTERM is passed on for the ranks to stop by themselves; a second one kills them.
+  const forward = (sig: "SIGINT" | "SIGTERM") => () => {
+    if (stopSignal === null) {
+      stopSignal = sig;
+      for (const c of children.values()) c.kill(sig);
+    } else stopAll("SIGKILL");
+  };
+  const handlers = { SIGINT: forward("SIGINT"), SIGTERM: forward("SIGTERM") };
+  for (const [sig, h] of Object.entries(handlers)) process.on(sig, h);
+  try {
+    await done;
+  } finally {
+    for (const [sig, h] of Object.entries(handlers)) process.off(sig, h);
+    if (killTimer) clearTimeout(killTimer);
+  }
+  const failed = failure as { rank: number; status: number } | null; // set in the close handlers
+  if (failed) return failed.status === 0 ? 1 : failed.status;
+  const stopped = stopSignal as "SIGINT" | "SIGTERM" | null;
+  if (stopped) return 128 + constants.signals[stopped];
+  return 0;
+}
