@@ -78,6 +78,9 @@ function launch(script: string, opts: { signalWhen?: string; signal?: NodeJS.Sig
     let stderr = "";
     const guard = setTimeout(() => {
       child.kill("SIGKILL");
+      // Processes launch left behind would hold the pipes open and keep the test runner waiting.
+      child.stdout.destroy();
+      child.stderr.destroy();
       reject(new Error(`launch did not finish: ${stdout} ${stderr}`));
     }, 30_000);
     child.stdout.on("data", (d: Buffer) => {
