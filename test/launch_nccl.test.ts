@@ -138,3 +138,12 @@ console.log("ready");\n`);
   assert.ok(existsSync(seen(0)) && existsSync(seen(1)), "both ranks saw SIGINT");
   assert.doesNotMatch(r.stderr, /exited with code/, "a stop the user asked for is not reported as a failure");
 });
+
+test("launch --backend nccl: the processes meet through rendezvous('env://') at rank 0's TCPStore, no MPI involved", () => {
+  const worker = join(root, "dist", "test", "helpers", "store_worker.js");
+  const r = spawnSync(process.execPath, [bin, "launch", "--backend", "nccl", "--nproc-per-node", "3", worker], { encoding: "utf8", timeout: 60_000 });
+  assert.equal(r.status, 0, r.stderr);
+  const out = r.stdout.trim().split("\n").map((l) => JSON.parse(l) as { rank: number; worldSize: number; seen: string[] }).sort((a, b) => a.rank - b.rank);
+  assert.deepEqual(out.map((o) => [o.rank, o.worldSize]), [[0, 3], [1, 3], [2, 3]]);
+  for (const o of out) assert.deepEqual(o.seen, ["hello from 0", "hello from 1", "hello from 2"]);
+});
