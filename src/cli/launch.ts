@@ -5,6 +5,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { availableParallelism, constants } from "node:os";
 import { UsageError } from "./args.js";
 import { FORWARDED_AS, RANK_STOP_SIGNALS } from "./ddp_stop.js";
+import { scanLaunchOptions } from "./launch_options.js";
 
 export const LAUNCH_USAGE = `Usage: kindling launch [--backend mpi] --nproc-per-node N [--nnodes M --hosts H1,H2,... | --hostfile FILE]
                       [--node-rank R] [--master-addr ADDR] [--master-port PORT] [--mpirun PATH] [--dry-run]
@@ -70,55 +71,18 @@ export interface LaunchPlan {
   args: string[];
 }
 
-function positive(flag: string, v: string, min: number): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min) throw new UsageError(`kindling launch: ${flag} must be ${min === 0 ? "a non-negative" : "a positive"} integer, got '${v}'`);
-  return n;
-}
-
 /** Parses launch's own options (everything from the script path on belongs to the script). */
 export function planLaunch(argv: readonly string[], env: { isRoot: boolean; cores: number; flavour: "openmpi" | "other" }): LaunchPlan & { dryRun: boolean } {
-  let nproc: number | null = null;
-  let nnodes = 1;
-  let nodeRank = 0;
-  let hosts: string[] | null = null;
-  let hostfile: string | null = null;
-  let masterAddr: string | null = null;
-  let masterPort: number | null = null;
-  let mpirun = "mpirun";
-  let dryRun = false;
-  let i = 0;
-  for (; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (a === "--") {
-      i++;
-      break;
-    }
-    if (!a.startsWith("--")) break;
-    const [raw, inline] = a.includes("=") ? [a.slice(0, a.indexOf("=")), a.slice(a.indexOf("=") + 1)] : [a, undefined];
-    const flag = raw.replace(/_/g, "-"); // torchrun spells them --nproc_per_node, --node_rank, ...
-    const value = () => {
-      const v = inline ?? argv[++i];
-      if (v === undefined) throw new UsageError(`kindling launch: ${flag} needs a value`);
-      return v;
-    };
-    if (flag === "--nproc-per-node") nproc = positive(flag, value(), 1);
-    else if (flag === "--nnodes") nnodes = positive(flag, value(), 1);
-    else if (flag === "--node-rank") nodeRank = positive(flag, value(), 0);
-    else if (flag === "--hosts") hosts = value().split(",").map((h) => h.trim()).filter((h) => h.length > 0);
-    else if (flag === "--hostfile") hostfile = value();
-    else if (flag === "--master-addr") masterAddr = value();
-    else if (flag === "--master-port") {
-      masterPort = positive(flag, value(), 1);
-      if (masterPort > 65535) throw new UsageError(`kindling launch: --master-port must be 1..65535, got ${masterPort}`);
-    } else if (flag === "--mpirun") mpirun = value();
-    else if (flag === "--dry-run") dryRun = true;
-    else throw new UsageError(`kindling launch: unknown option '${flag}' (options go before the script)`);
-  }
-  if (nproc === null) throw new UsageError("kindling launch: --nproc-per-node N is required");
-  const script = argv.slice(i);
-  if (script.length === 0) throw new UsageError("kindling launch: no script given (kindling launch --nproc-per-node N script.js)");
-  if (nodeRank >= nnodes) throw new UsageError(`kindling launch: --node-rank ${nodeRank} is not below --nnodes ${nnodes}`);
+  // Held in an object: TypeScript does not see assignments made inside the callback.
+  const own: { hosts: string[] | null; hostfile: string | null; mpirun: string } = { hosts: null, hostfile: null, mpirun: "mpirun" };
+  const { nproc, nnodes, nodeRank, masterAddr, masterPort, dryRun, script } = scanLaunchOptions(argv, "kindling launch --nproc-per-node N script.js", (flag, value) => {
+    if (flag === "--hosts") own.hosts = value().split(",").map((h) => h.trim()).filter((h) => h.length > 0);
+    else if (flag === "--hostfile") own.hostfile = value();
+    else if (flag === "--mpirun") own.mpirun = value();
+    else return false;
+    return true;
+  });
+  const { hosts, hostfile, mpirun } = own;
   if (nodeRank > 0) {
     throw new UsageError(
       `kindling launch: --node-rank ${nodeRank}: with MPI, one mpirun on node 0 starts the processes of every node (over ssh), ` +

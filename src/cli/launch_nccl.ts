@@ -5,6 +5,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { createServer } from "node:net";
 import { constants } from "node:os";
 import { UsageError } from "./args.js";
+import { scanLaunchOptions } from "./launch_options.js";
 
 export interface NcclRank {
   rank: number;
@@ -30,52 +31,15 @@ export const STOP_GRACE_MS = 5_000;
 // Variables an outer MPI launcher may have left: a child that saw them would take them for its own rank and size.
 const MPI_RANK_VARS = ["OMPI_COMM_WORLD_RANK", "OMPI_COMM_WORLD_SIZE", "OMPI_COMM_WORLD_LOCAL_RANK", "PMI_RANK", "PMI_SIZE", "PMIX_RANK", "MPI_LOCALRANKID"];
 
-function integer(flag: string, v: string, min: number): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min) throw new UsageError(`kindling launch: ${flag} must be ${min === 0 ? "a non-negative" : "a positive"} integer, got '${v}'`);
-  return n;
-}
-
 /** Parses launch's options for the NCCL backend (everything from the script path on belongs to the script). */
 export function planNcclLaunch(argv: readonly string[]): NcclLaunchPlan {
-  let nproc: number | null = null;
-  let nnodes = 1;
-  let nodeRank = 0;
-  let masterAddr: string | null = null;
-  let masterPort: number | null = null;
-  let dryRun = false;
-  let i = 0;
-  for (; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (a === "--") {
-      i++;
-      break;
-    }
-    if (!a.startsWith("--")) break;
-    const [raw, inline] = a.includes("=") ? [a.slice(0, a.indexOf("=")), a.slice(a.indexOf("=") + 1)] : [a, undefined];
-    const flag = raw.replace(/_/g, "-");
-    const value = () => {
-      const v = inline ?? argv[++i];
-      if (v === undefined) throw new UsageError(`kindling launch: ${flag} needs a value`);
-      return v;
-    };
-    if (flag === "--nproc-per-node") nproc = integer(flag, value(), 1);
-    else if (flag === "--nnodes") nnodes = integer(flag, value(), 1);
-    else if (flag === "--node-rank") nodeRank = integer(flag, value(), 0);
-    else if (flag === "--master-addr") masterAddr = value();
-    else if (flag === "--master-port") {
-      masterPort = integer(flag, value(), 1);
-      if (masterPort > 65535) throw new UsageError(`kindling launch: --master-port must be 1..65535, got ${masterPort}`);
-    } else if (flag === "--dry-run") dryRun = true;
-    else if (flag === "--hosts" || flag === "--hostfile" || flag === "--mpirun") {
+  const { nproc, nnodes, nodeRank, masterAddr, masterPort, dryRun, script } = scanLaunchOptions(argv, "kindling launch --backend nccl --nproc-per-node N script.js", (flag) => {
+    if (flag === "--hosts" || flag === "--hostfile" || flag === "--mpirun") {
       throw new UsageError(`kindling launch: ${flag} is for --backend mpi; with --backend nccl run kindling launch on every node ` +
         "with its own --node-rank and the same --master-addr");
-    } else throw new UsageError(`kindling launch: unknown option '${flag}' (options go before the script)`);
-  }
-  if (nproc === null) throw new UsageError("kindling launch: --nproc-per-node N is required");
-  const script = argv.slice(i);
-  if (script.length === 0) throw new UsageError("kindling launch: no script given (kindling launch --backend nccl --nproc-per-node N script.js)");
-  if (nodeRank >= nnodes) throw new UsageError(`kindling launch: --node-rank ${nodeRank} is not below --nnodes ${nnodes}`);
+    }
+    return false;
+  });
   if (nnodes > 1 && masterAddr === null) {
     throw new UsageError(`kindling launch: --nnodes ${nnodes} needs --master-addr: node 0's address, the same on every node ` +
       "(rank 0's rendezvous store listens there)");
