@@ -2,6 +2,7 @@
 // SORT_TILE elements are bitonic-sorted in shared memory, a block per row; longer rows are sorted in tiles and then
 // merged pass by pass in device scratch. Index errors of gather/scatter are device-side checks (kernels_errors.ts).
 import { itemSize, type DType } from "../../core/dtype.js";
+import { contiguousStrides } from "../../core/shape.js";
 import type { BitwiseOp, Kernels } from "../../ops/kernels.js";
 import type { CudaRuntime } from "./runtime.js";
 import { args, BLOCK, DT, GEOM_BYTES, geometries, gridRows, isFloat, launch1d, MAX_RANK, numel, ptrOf, withScratch, type CV } from "./kernels_common.js";
@@ -27,16 +28,6 @@ function fullGeom(op: string, shape: readonly number[], strides: readonly number
   }
   dv.setInt32(128, rank, true);
   return b;
-}
-
-function contiguousStridesOf(shape: readonly number[]): number[] {
-  const s = new Array<number>(shape.length);
-  let acc = 1;
-  for (let d = shape.length - 1; d >= 0; d--) {
-    s[d] = acc;
-    acc *= shape[d];
-  }
-  return s;
 }
 
 function checkIndex(op: string, index: CV): void {
@@ -102,7 +93,7 @@ export function scanSortKernels(rt: CudaRuntime): ScanSort {
       if (total === 0) return;
       const err = errorRecord(rt).use("scatter", dim);
       launch1d(rt, "k_scatter", total, args().ptr(ptrOf(src)).geom(fullGeom("scatter", src.shape, src.strides)).ptr(ptrOf(index)).i32(DT[index.dtype])
-        .geom(fullGeom("scatter", index.shape, index.strides)).ptr(ptrOf(out)).i32(DT[out.dtype]).geom(fullGeom("scatter", out.shape, contiguousStridesOf(out.shape)))
+        .geom(fullGeom("scatter", index.shape, index.strides)).ptr(ptrOf(out)).i32(DT[out.dtype]).geom(fullGeom("scatter", out.shape, contiguousStrides(out.shape)))
         .i64(total).i32(dim).i32(accumulate ? 1 : 0).ptr(err).i64(ERR.scatter));
     },
     searchsorted(seq, values, out, outer, m, k, right) {

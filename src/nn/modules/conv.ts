@@ -18,6 +18,13 @@ export interface Conv2dOptions {
 
 const asPair = (v: Pair): [number, number] => (typeof v === "number" ? [v, v] : v);
 
+/** PyTorch's check, shared by every conv module: channels split evenly into at least one group. */
+export function checkGroups(op: string, inC: number, outC: number, groups: number): void {
+  if (!(groups >= 1) || inC % groups || outC % groups) {
+    throw opError(op, `inChannels (${inC}) and outChannels (${outC}) must be divisible by groups (${groups})`);
+  }
+}
+
 /** new Conv2d(3, 6, 5), new Conv2d(3, 6, 5, 1, 2), new Conv2d(64, 64, 3, { padding: 1, bias: false }). */
 export class Conv2d extends Module {
   weight: Parameter;
@@ -45,9 +52,7 @@ export class Conv2d extends Module {
     this.padding = typeof o.padding === "string" ? o.padding : asPair(o.padding ?? 0);
     this.dilation = asPair(o.dilation ?? 1);
     this.groups = o.groups ?? 1;
-    if (inChannels % this.groups || outChannels % this.groups) {
-      throw opError("Conv2d", `inChannels (${inChannels}) and outChannels (${outChannels}) must be divisible by groups (${this.groups})`);
-    }
+    checkGroups("Conv2d", inChannels, outChannels, this.groups);
     this.weight = new Parameter(empty([outChannels, inChannels / this.groups, ...this.kernelSize]));
     this.bias = (o.bias ?? true) ? new Parameter(empty([outChannels])) : null;
     this.resetParameters();

@@ -1,11 +1,11 @@
 // Conv1d and ConvTranspose2d, with PyTorch's parameter shapes, initialisation and printout.
-import { opError } from "../../core/errors.js";
 import { empty } from "../../tensor/factories.js";
 import type { Tensor } from "../../tensor/tensor.js";
 import { conv1d, convTranspose2d } from "../functional_conv.js";
 import { resetLinearLike } from "../init.js";
 import { Module } from "../module.js";
 import { Parameter } from "../parameter.js";
+import { checkGroups } from "./conv.js";
 import { pyTuple } from "./py_repr.js";
 
 export interface Conv1dOptions {
@@ -14,12 +14,6 @@ export interface Conv1dOptions {
   dilation?: number;
   groups?: number;
   bias?: boolean;
-}
-
-function checkGroups(op: string, inC: number, outC: number, groups: number): void {
-  if (!(groups >= 1) || inC % groups || outC % groups) {
-    throw opError(op, `inChannels (${inC}) and outChannels (${outC}) must be divisible by groups (${groups})`);
-  }
 }
 
 /** new Conv1d(inChannels, outChannels, kernelSize, { stride, padding, dilation, groups, bias }). */

@@ -4,6 +4,7 @@ import type { Tensor } from "../../tensor/tensor.js";
 import { batchNorm, dropout } from "../functional.js";
 import { Module } from "../module.js";
 import { Parameter } from "../parameter.js";
+import { pyFloat } from "./py_repr.js";
 import { noGrad } from "../../autograd/grad_mode.js";
 
 export class Flatten extends Module {
@@ -112,13 +113,3 @@ export class BatchNorm1d extends BatchNormBase {
   protected readonly ranks = [2, 3] as const;
 }
 
-/** A float as Python's repr writes it (1e-05, 0.1), so module printouts match PyTorch's. */
-function pyFloat(v: number): string {
-  const a = Math.abs(v);
-  if (a !== 0 && (a < 1e-4 || a >= 1e16)) {
-    const [m, e] = v.toExponential().split("e");
-    const ex = Number(e);
-    return `${m}e${ex < 0 ? "-" : "+"}${String(Math.abs(ex)).padStart(2, "0")}`;
-  }
-  return Number.isInteger(v) ? `${v}.0` : String(v);
-}
