@@ -59,7 +59,7 @@ test("a library that is not NCCL: refused with the symbols it lacks", { skip }, 
   assert.match(r.stdout, /libcuda\.so\.1 lacks ncclGetVersion, ncclGetUniqueId, .*ncclGetErrorString \(not NCCL 2, or too old\)/);
 });
 
-test("world size 1: every collective × dtype on CUDA tensors, enqueued on the compute stream", { skip }, () => {
+test("world size 1: every collective × dtype on CUDA tensors, on the collectives' stream", { skip }, () => {
   const log = path.join(tmp, "world1.log");
   const r = run(`
     const comm = NcclCommunicator.init(NcclCommunicator.uniqueId(), 1, 0);
@@ -106,7 +106,7 @@ test("world size 1: every collective × dtype on CUDA tensors, enqueued on the c
   assert.match(String(o.afterDestroy), /rank 0: the NCCL communicator was destroyed or aborted/);
   assert.match(String(o.cpuTensor), /the NCCL backend takes CUDA tensors, got one on cpu/);
   assert.match(String(o.bool), /dtype bool is not supported by the NCCL backend/);
-  // What reached NCCL: the right ncclDataType_t and ncclRedOp_t, every collective on a stream (the compute stream).
+  // What reached NCCL: the right ncclDataType_t and ncclRedOp_t, every collective on a stream of kindling's.
   const lines = logLines(log);
   assert.ok(lines.includes("ncclCommInitRank nranks=1 rank=0 id0=0"), lines.join("\n"));
   for (const [dtype, code] of [["float32", 7], ["float64", 8], ["int32", 2], ["uint8", 1]] as const) {
@@ -121,6 +121,60 @@ test("world size 1: every collective × dtype on CUDA tensors, enqueued on the c
   assert.ok(g > 0 && lines[g + 3] === "ncclGroupEnd", lines.slice(g).join("\n"));
   assert.equal(lines[lines.length - 1], "ncclCommDestroy");
   assert.ok(lines.every((l) => !l.includes("stream=null")), "a collective ran on the legacy default stream");
+});
+
+test("collectives run beside the compute stream: their result is there once it is joined, host-waited or awaited", { skip }, async () => {
+  // The stand-in driver runs a collective only when something waits for its stream, and its output reads as NaN
+  // until then; it refuses a collective whose stream did not first wait for the compute stream.
+  const r = run(`
+    const comm = NcclCommunicator.init(NcclCommunicator.uniqueId(), 1, 0);
+    const out = {};
+    const read = (t) => Array.from(t.cpu().toTypedArray());
+    const a = torch.tensor([1, 2, 3], { dtype: "float32" }).to("cuda");
+    const ea = comm.allReduce(a, "sum", { async: true });
+    out.unjoined = read(a);
+    ea.joinCompute();
+    out.joined = read(a);
+    // Uploaded on the compute stream just before: the collective must wait for that (the stand-in checks).
+    const b = torch.tensor([10, 20], { dtype: "float32" }).to("cuda");
+    const eb = comm.broadcast(b, 0, { async: true });
+    eb.synchronize();
+    out.hostWaited = read(b);
+    const c = torch.tensor([5, 6], { dtype: "float64" }).to("cuda");
+    const ec = comm.allReduce(c, "max", { async: true });
+    await ec.finished();
+    out.awaited = read(c);
+    out.finished = ec.isFinished();
+    const d = torch.tensor([7], { dtype: "float32" }).to("cuda");
+    comm.allReduce(d);
+    out.plain = read(d);
+    const g1 = torch.tensor([1, 2], { dtype: "float32" }).to("cuda"), g2 = torch.tensor([3], { dtype: "float32" }).to("cuda");
+    const eg = comm.group(() => { out.sameEvent = comm.allReduce(g1) === comm.broadcast(g2, 0); }, { async: true });
+    out.groupUnjoined = read(g1).concat(read(g2));
+    eg.joinCompute();
+    out.group = read(g1).concat(read(g2));
+    out.emptyGroup = comm.group(() => {});
+    // Many collectives in a row reuse their events.
+    const many = torch.tensor([1], { dtype: "float32" }).to("cuda");
+    for (let i = 0; i < 50; i++) comm.allReduce(many);
+    out.many = read(many);
+    comm.destroy();
+    console.log(JSON.stringify(out));
+  `);
+  assert.equal(r.code, 0, r.stderr);
+  const o = JSON.parse(r.stdout) as Record<string, unknown>;
+  assert.deepEqual(o.unjoined, [null, null, null], "with { async: true } the compute stream must not wait for the collective");
+  assert.deepEqual(o.joined, [1, 2, 3]);
+  assert.deepEqual(o.hostWaited, [10, 20]);
+  assert.deepEqual(o.awaited, [5, 6]);
+  assert.equal(o.finished, true);
+  assert.deepEqual(o.plain, [7], "a collective without { async: true } is joined at once");
+  assert.equal(o.sameEvent, true, "collectives in a group complete with the group");
+  assert.deepEqual(o.groupUnjoined, [null, null, null]);
+  assert.deepEqual(o.group, [1, 2, 3]);
+  assert.equal(o.emptyGroup, null);
+  assert.deepEqual(o.many, [1]);
+  assert.doesNotMatch(r.stderr, /fake (NCCL|CUDA)/);
 });
 
 test("NCCL before 2.10 has no ncclAvg: avg is a sum, then a division", { skip }, () => {

@@ -93,6 +93,7 @@ using PFN_cuEventRecord = CUresult (*)(CUevent, CUstream);
 using PFN_cuEventQuery = CUresult (*)(CUevent);
 using PFN_cuEventSynchronize = CUresult (*)(CUevent);
 using PFN_cuEventDestroy = CUresult (*)(CUevent);
+using PFN_cuStreamWaitEvent = CUresult (*)(CUstream, CUevent, unsigned);
 
 // ---- shared library enums (library_types.h) ----
 constexpr int CUDA_R_32F = 0;

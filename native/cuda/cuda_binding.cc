@@ -65,6 +65,7 @@ struct Driver {
   PFN_cuEventQuery EventQuery = nullptr;
   PFN_cuEventSynchronize EventSynchronize = nullptr;
   PFN_cuEventDestroy EventDestroy = nullptr;
+  PFN_cuStreamWaitEvent StreamWaitEvent = nullptr;
 };
 Driver cu;
 bool driverReady = false;
@@ -202,6 +203,9 @@ struct Device {
   CUdevice dev = 0;
   CUcontext ctx = nullptr;
   CUstream stream = nullptr;
+  // The collectives' stream (NCCL's), made on first use; ordered against `stream` with events only.
+  CUstream side = nullptr;
+  std::vector<CUevent> freeEvents;
   CUmemoryPool pool = nullptr;
   CUmodule module = nullptr;
   std::unordered_map<std::string, int> fnIds;
@@ -272,6 +276,26 @@ bool toPtr(napi_env env, napi_value v, CUdeviceptr& out) {
   }
   out = static_cast<CUdeviceptr>(u);
   return true;
+}
+
+bool toEvent(napi_env env, napi_value v, CUevent& out) {
+  CUdeviceptr p = 0;
+  if (!toPtr(env, v, p)) return false;
+  out = reinterpret_cast<CUevent>(static_cast<std::uintptr_t>(p));
+  return true;
+}
+
+bool toStream(napi_env env, napi_value v, CUstream& out) {
+  CUdeviceptr p = 0;
+  if (!toPtr(env, v, p)) return false;
+  out = reinterpret_cast<CUstream>(static_cast<std::uintptr_t>(p));
+  return true;
+}
+
+napi_value bigintOf(napi_env env, const void* p) {
+  napi_value v;
+  napi_create_bigint_uint64(env, static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(p)), &v);
+  return v;
 }
 
 bool toString(napi_env env, napi_value v, std::string& out) {
@@ -437,6 +461,7 @@ napi_value Init(napi_env env, napi_callback_info info) {
         resolve(cu.EventQuery, "cuEventQuery", missing);
         resolve(cu.EventSynchronize, "cuEventSynchronize", missing);
         resolve(cu.EventDestroy, "cuEventDestroy", missing);
+        resolve(cu.StreamWaitEvent, "cuStreamWaitEvent", missing);
         if (!missing.empty()) {
           driverError = path + " lacks driver entry points kindling needs (" + missing + "): update the NVIDIA driver to >= 580";
         } else {
@@ -611,9 +636,129 @@ napi_value ComputeStream(napi_env env, napi_callback_info info) {
   if (!getArgs(env, info, a, 1)) return nullptr;
   Device* d = deviceArg(env, a.v[0]);
   if (!d) return nullptr;
-  napi_value v;
-  napi_create_bigint_uint64(env, static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(d->stream)), &v);
-  return v;
+  return bigintOf(env, d->stream);
+}
+
+// ---- the collectives' stream and events (PyTorch's NCCL stream discipline) ----
+// A collective runs on the side stream so kernels queued after it are not held up: the side stream waits for an event
+// recorded on the compute stream (its inputs are written), and the compute stream waits for the collective's own event
+// only when its result is needed. Events come from a per-device free list; TypeScript gives each one back when it no
+// longer needs it (after the waits that use it were queued, and after any host wait on it returned).
+
+napi_value SideStream(napi_env env, napi_callback_info info) {
+  Args a;
+  if (!getArgs(env, info, a, 1)) return nullptr;
+  Device* d = deviceArg(env, a.v[0]);
+  if (!d) return nullptr;
+  if (!d->side) {
+    CUresult r = cu.StreamCreate(&d->side, CU_STREAM_NON_BLOCKING);
+    if (r != CUDA_SUCCESS) {
+      d->side = nullptr;
+      return throwError(env, "cannot create the collectives' stream on cuda:" + std::to_string(d->index) + ": " + cuErrorText(r));
+    }
+  }
+  return bigintOf(env, d->side);
+}
+
+/** eventRecord(dev, stream): an event from the free list, recorded on `stream` now. */
+napi_value EventRecord(napi_env env, napi_callback_info info) {
+  Args a;
+  if (!getArgs(env, info, a, 2)) return nullptr;
+  Device* d = deviceArg(env, a.v[0]);
+  CUstream s = nullptr;
+  if (!d || !toStream(env, a.v[1], s)) return nullptr;
+  CUevent ev = nullptr;
+  if (!d->freeEvents.empty()) {
+    ev = d->freeEvents.back();
+    d->freeEvents.pop_back();
+  } else {
+    CUresult r = cu.EventCreate(&ev, CU_EVENT_DISABLE_TIMING);
+    if (r != CUDA_SUCCESS) return throwError(env, "cuEventCreate: " + cuErrorText(r));
+  }
+  CUresult r = cu.EventRecord(ev, s);
+  if (r != CUDA_SUCCESS) {
+    d->freeEvents.push_back(ev);
+    return throwError(env, asyncError(d, "cuEventRecord", r));
+  }
+  return bigintOf(env, ev);
+}
+
+napi_value EventRelease(napi_env env, napi_callback_info info) {
+  Args a;
+  if (!getArgs(env, info, a, 2)) return nullptr;
+  Device* d = deviceArg(env, a.v[0]);
+  CUevent ev = nullptr;
+  if (!d || !toEvent(env, a.v[1], ev)) return nullptr;
+  d->freeEvents.push_back(ev);
+  return undef(env);
+}
+
+/** streamWaitEvent(dev, stream, event): work queued on `stream` from now on starts after the event. */
+napi_value StreamWaitEvent(napi_env env, napi_callback_info info) {
+  Args a;
+  if (!getArgs(env, info, a, 3)) return nullptr;
+  Device* d = deviceArg(env, a.v[0]);
+  CUstream s = nullptr;
+  CUevent ev = nullptr;
+  if (!d || !toStream(env, a.v[1], s) || !toEvent(env, a.v[2], ev)) return nullptr;
+  CUresult r = cu.StreamWaitEvent(s, ev, 0);
+  if (r != CUDA_SUCCESS) return throwError(env, asyncError(d, "cuStreamWaitEvent", r));
+  return undef(env);
+}
+
+/** Blocks the calling thread until the event has happened. */
+napi_value EventSynchronize(napi_env env, napi_callback_info info) {
+  Args a;
+  if (!getArgs(env, info, a, 2)) return nullptr;
+  Device* d = deviceArg(env, a.v[0]);
+  CUevent ev = nullptr;
+  if (!d || !toEvent(env, a.v[1], ev)) return nullptr;
+  CUresult r = cu.EventSynchronize(ev);
+  if (r != CUDA_SUCCESS) return throwError(env, asyncError(d, "cuEventSynchronize", r));
+  return undef(env);
+}
+
+struct AsyncEventWait {
+  Device* d = nullptr;
+  CUevent ev = nullptr;
+  napi_deferred deferred = nullptr;
+  napi_async_work work = nullptr;
+  CUresult result = CUDA_SUCCESS;
+};
+
+void eventWaitExecute(napi_env, void* data) {
+  auto* w = static_cast<AsyncEventWait*>(data);
+  cu.CtxSetCurrent(w->d->ctx);
+  w->result = cu.EventSynchronize(w->ev);
+}
+
+void eventWaitComplete(napi_env env, napi_status, void* data) {
+  std::unique_ptr<AsyncEventWait> w(static_cast<AsyncEventWait*>(data));
+  if (w->result == CUDA_SUCCESS) {
+    napi_resolve_deferred(env, w->deferred, undef(env));
+  } else {
+    napi_value msg, err;
+    napi_create_string_utf8(env, asyncError(w->d, "an asynchronous event wait", w->result).c_str(), NAPI_AUTO_LENGTH, &msg);
+    napi_create_error(env, nullptr, msg, &err);
+    napi_reject_deferred(env, w->deferred, err);
+  }
+  napi_delete_async_work(env, w->work);
+}
+
+/** eventWaitAsync(dev, event): a Promise that resolves once the event has happened (a libuv worker waits for it). */
+napi_value EventWaitAsync(napi_env env, napi_callback_info info) {
+  Args a;
+  if (!getArgs(env, info, a, 2)) return nullptr;
+  auto w = std::make_unique<AsyncEventWait>();
+  w->d = deviceArg(env, a.v[0]);
+  if (!w->d || !toEvent(env, a.v[1], w->ev)) return nullptr;
+  napi_value promise, name;
+  NAPI_OK(napi_create_promise(env, &w->deferred, &promise));
+  NAPI_OK(napi_create_string_utf8(env, "kindling_cuda_event", NAPI_AUTO_LENGTH, &name));
+  NAPI_OK(napi_create_async_work(env, nullptr, name, eventWaitExecute, eventWaitComplete, w.get(), &w->work));
+  NAPI_OK(napi_queue_async_work(env, w->work));
+  w.release();
+  return promise;
 }
 
 /** Hands the pool's unused memory back to the driver (torch.cuda.empty_cache). */
@@ -1392,6 +1537,12 @@ napi_value ModuleInit(napi_env env, napi_value exports) {
       {"loadNvrtc", nullptr, LoadNvrtc, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"nvrtcCompile", nullptr, NvrtcCompile, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"computeStream", nullptr, ComputeStream, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"sideStream", nullptr, SideStream, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"eventRecord", nullptr, EventRecord, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"eventRelease", nullptr, EventRelease, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"streamWaitEvent", nullptr, StreamWaitEvent, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"eventSynchronize", nullptr, EventSynchronize, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"eventWaitAsync", nullptr, EventWaitAsync, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

@@ -21,5 +21,6 @@ export function isMpiAvailable(): boolean {
   }
 }
 export { TCPStore, StoreError, rendezvous, parseInitMethod, type TCPStoreOptions, type Rendezvous } from "./tcp_store.js";
-export { NcclCommunicator, NcclError, type NcclReduceOp } from "../backends/nccl/communicator.js";
+export { NcclCommunicator, NcclError, type NcclReduceOp, type CollectiveOptions as NcclCollectiveOptions } from "../backends/nccl/communicator.js";
+export { CollectiveEvent } from "../backends/nccl/collective_event.js";
 export { shareUniqueId, ncclCommunicatorFromStore } from "./nccl_bootstrap.js";

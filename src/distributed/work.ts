@@ -1,6 +1,6 @@
-// A collective in flight (PyTorch's Work): wait() blocks until it finished, the Promise resolves when it did, and
-// whatever must follow the transfer (the division of an average, copying gathered values out) runs exactly once,
-// on whichever of the two sees the completion first.
+// A collective in flight (PyTorch's Work): wait() blocks until it finished (on NCCL: until the compute stream is
+// ordered after it), the Promise resolves when it did, and whatever must follow the transfer (the division of an
+// average, copying gathered values out) runs exactly once, on whichever of the two sees the completion first.
 export class Work {
   private finished = false;
   private failure: Error | null = null;
@@ -16,6 +16,11 @@ export class Work {
     private readonly timeoutMs: number,
     private readonly after: (() => void) | null,
     private readonly onTimeout: (message: string) => Error,
+    /**
+     * NCCL's kind of wait: makes the device's compute stream wait for the collective, without blocking the host
+     * (as PyTorch's NCCL Work.wait()); throws an asynchronous failure seen so far. Absent: wait() blocks.
+     */
+    private readonly streamWait: (() => void) | null = null,
   ) {
     this.promise = new Promise<void>((resolve, reject) => {
       this.settle = (e) => (e ? reject(e) : resolve());
@@ -36,9 +41,18 @@ export class Work {
     return this.finished;
   }
 
-  /** Blocks until the collective finished; throws its error, or a timeout error naming this rank and the op. */
+  /**
+   * Blocks until the collective finished; throws its error, or a timeout error naming this rank and the op. On the
+   * NCCL group it only orders the device's compute stream after the collective (the host goes on at once).
+   */
   wait(): true {
-    if (!this.finished) {
+    if (!this.finished && this.streamWait) {
+      try {
+        this.streamWait();
+      } catch (e) {
+        this.complete(e instanceof Error ? e : new Error(String(e)));
+      }
+    } else if (!this.finished) {
       const r = this.syncWait(this.ticket, Number.isFinite(this.timeoutMs) && this.timeoutMs > 0 ? this.timeoutMs : -1);
       this.complete(r.done ? (r.error ? new Error(`${this.label} failed: ${r.error}`) : null) : this.onTimeout(this.timeoutText()));
     }

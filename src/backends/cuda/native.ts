@@ -28,6 +28,16 @@ export interface CudaAddon {
   synchronize(dev: number): void;
   /** The device's compute stream (a CUstream, as a BigInt): NCCL enqueues on it, in order with the kernels. */
   computeStream(dev: number): bigint;
+  /** The device's collectives stream (made on first use), ordered against the compute stream with events only. */
+  sideStream(dev: number): bigint;
+  /** An event (from the device's free list) recorded on `stream` now. */
+  eventRecord(dev: number, stream: bigint): bigint;
+  /** Gives an event back to the free list: no wait on it may be queued or running afterwards. */
+  eventRelease(dev: number, event: bigint): void;
+  streamWaitEvent(dev: number, stream: bigint, event: bigint): void;
+  eventSynchronize(dev: number, event: bigint): void;
+  /** Resolves once the event has happened, without blocking the JS thread. */
+  eventWaitAsync(dev: number, event: bigint): Promise<void>;
   memsetD32(dev: number, ptr: bigint, bits: number, count: number): void;
   copyDtoD(dev: number, dst: bigint, src: bigint, bytes: number): void;
   copyHtoD(dev: number, dst: bigint, src: ArrayBufferView): void;

@@ -124,9 +124,28 @@ export class NativeCudaRuntime implements CudaRuntime {
     }
     this.addon.launch(this.index, id, grid[0], grid[1], grid[2], block[0], block[1], block[2], sharedBytes, args.bytes, args.offsets);
   }
-  /** The compute stream's handle: NCCL enqueues its collectives on it, in order with the kernels. */
+  /** The compute stream's handle (every kernel and copy of this device runs on it). */
   computeStream(): bigint {
     return this.addon.computeStream(this.index);
+  }
+  /** The stream NCCL's collectives run on, beside the compute stream. */
+  sideStream(): bigint {
+    return this.addon.sideStream(this.index);
+  }
+  recordEvent(stream: bigint): bigint {
+    return this.addon.eventRecord(this.index, stream);
+  }
+  releaseEvent(event: bigint): void {
+    this.addon.eventRelease(this.index, event);
+  }
+  streamWaitEvent(stream: bigint, event: bigint): void {
+    this.addon.streamWaitEvent(this.index, stream, event);
+  }
+  eventSynchronize(event: bigint): void {
+    this.addon.eventSynchronize(this.index, event);
+  }
+  eventWaitAsync(event: bigint): Promise<void> {
+    return this.addon.eventWaitAsync(this.index, event);
   }
   synchronize(): void {
     this.addon.synchronize(this.index);

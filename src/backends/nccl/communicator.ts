@@ -1,12 +1,16 @@
-// One NCCL communicator and its collectives on CUDA tensors, in place like torch.distributed's. The collectives are
-// enqueued on the tensor's device compute stream, so they run in order with the kernels that produced and consume the
-// tensors without any host synchronisation. A failure names this rank; a communicator that reports an asynchronous
-// error (a peer died, the network failed) is aborted rather than left to hang.
+// One NCCL communicator and its collectives on CUDA tensors, in place like torch.distributed's. A collective runs on
+// the device's collectives stream, after everything queued on the compute stream before it (an event orders the
+// two), so its inputs are written without any host synchronisation; the compute stream waits for its result when the
+// returned event is joined (at once, unless { async: true } defers that to the caller). A failure names this rank; a
+// communicator that reports an asynchronous error (a peer died, the network failed) is aborted rather than left to
+// hang.
 import type { DType } from "../../core/dtype.js";
 import { itemSize } from "../../core/dtype.js";
 import type { Tensor } from "../../tensor/tensor.js";
 import type { CudaDevice } from "../cuda/device.js";
 import type { CudaStorage } from "../cuda/storage.js";
+import type { NativeCudaRuntime } from "../cuda/native_runtime.js";
+import { CollectiveEvent } from "./collective_event.js";
 import { openNccl, versionString, type LoadedNccl } from "./addon.js";
 
 /** ncclDataType_t for the dtypes a CUDA tensor stores natively. */
@@ -25,8 +29,24 @@ export class NcclError extends Error {
   }
 }
 
+export interface CollectiveOptions {
+  /** Leave the compute stream free to run on: the caller joins the returned event when it needs the result. */
+  async?: boolean;
+}
+
+interface Operand {
+  ptr: bigint;
+  count: number;
+  dtype: number;
+  rt: NativeCudaRuntime;
+}
+
 export class NcclCommunicator {
   private comm: bigint | null;
+  /** Inside group(): the event every collective of the group completes with (made by the first one). */
+  private grouped: CollectiveEvent | null = null;
+  private inGroup = false;
+  private groupStream: bigint | null = null;
   readonly version: string;
 
   private constructor(private readonly nccl: LoadedNccl, comm: bigint, readonly rank: number, readonly size: number) {
@@ -50,70 +70,80 @@ export class NcclCommunicator {
   }
 
   /** Reduces `t` across the ranks in place. Before NCCL 2.10 (no ncclAvg), avg is a sum divided afterwards. */
-  allReduce(t: Tensor, op: NcclReduceOp = "sum"): void {
-    const { ptr, count, dtype, stream } = this.operand("allReduce", t);
+  allReduce(t: Tensor, op: NcclReduceOp = "sum", opts: CollectiveOptions = {}): CollectiveEvent {
+    const o = this.operand("allReduce", t);
     if (op === "avg" && !(t.dtype === "float32" || t.dtype === "float64")) {
       throw new Error(`allReduce: ReduceOp.AVG needs a floating-point tensor, got ${t.dtype}`);
     }
     const native = op === "avg" && this.nccl.version < AVG_SINCE;
-    this.call("allReduce", () => this.nccl.addon.allReduce(ptr, ptr, count, dtype, OP[native ? "sum" : op], this.live(), stream));
+    if (native && this.inGroup && this.size > 1) {
+      throw new Error(`allReduce: ReduceOp.AVG inside a group needs NCCL >= 2.10 (this is ${this.version}); use sum and divide after the group`);
+    }
+    const ev = this.enqueue("allReduce", o, (stream) => this.nccl.addon.allReduce(o.ptr, o.ptr, o.count, o.dtype, OP[native ? "sum" : op], this.live(), stream), opts);
     t.storage.version++;
-    // Over one rank the sum is the mean already.
-    if (native && this.size > 1) t.div_(this.size);
+    // Over one rank the sum is the mean already. The division is compute-stream work on the result: it joins.
+    if (native && this.size > 1) {
+      ev.joinCompute();
+      t.div_(this.size);
+    }
+    return ev;
   }
 
   /** Copies rank `root`'s tensor into every rank's. */
-  broadcast(t: Tensor, root: number): void {
-    const { ptr, count, dtype, stream } = this.operand("broadcast", t);
+  broadcast(t: Tensor, root: number, opts: CollectiveOptions = {}): CollectiveEvent {
+    const o = this.operand("broadcast", t);
     if (!Number.isInteger(root) || root < 0 || root >= this.size) throw new Error(`broadcast: root ${root} is not a rank of 0..${this.size - 1}`);
-    this.call("broadcast", () => this.nccl.addon.broadcast(ptr, ptr, count, dtype, root, this.live(), stream));
+    const ev = this.enqueue("broadcast", o, (stream) => this.nccl.addon.broadcast(o.ptr, o.ptr, o.count, o.dtype, root, this.live(), stream), opts);
     t.storage.version++;
+    return ev;
   }
 
   /** Every rank's `input`, in rank order, into `output` (size × input's elements). */
-  allGather(output: Tensor, input: Tensor): void {
+  allGather(output: Tensor, input: Tensor, opts: CollectiveOptions = {}): CollectiveEvent {
     const src = this.operand("allGather", input);
     const dst = this.operand("allGather", output);
     this.sameShapes("allGather", dst.count, src.count * this.size, output, input);
-    this.call("allGather", () => this.nccl.addon.allGather(src.ptr, dst.ptr, src.count, src.dtype, this.live(), src.stream));
+    const ev = this.enqueue("allGather", src, (stream) => this.nccl.addon.allGather(src.ptr, dst.ptr, src.count, src.dtype, this.live(), stream), opts);
     output.storage.version++;
+    return ev;
   }
 
   /** Reduces `input` (size × output's elements) across the ranks; rank r keeps block r in `output`. */
-  reduceScatter(output: Tensor, input: Tensor, op: Exclude<NcclReduceOp, "avg"> = "sum"): void {
+  reduceScatter(output: Tensor, input: Tensor, op: Exclude<NcclReduceOp, "avg"> = "sum", opts: CollectiveOptions = {}): CollectiveEvent {
     const src = this.operand("reduceScatter", input);
     const dst = this.operand("reduceScatter", output);
     this.sameShapes("reduceScatter", src.count, dst.count * this.size, input, output);
-    this.call("reduceScatter", () => this.nccl.addon.reduceScatter(src.ptr, dst.ptr, dst.count, src.dtype, OP[op], this.live(), src.stream));
+    const ev = this.enqueue("reduceScatter", src, (stream) => this.nccl.addon.reduceScatter(src.ptr, dst.ptr, dst.count, src.dtype, OP[op], this.live(), stream), opts);
     output.storage.version++;
+    return ev;
   }
 
-  /** Several collectives fused into one launch (ncclGroupStart/End). */
-  group(body: () => void): void {
+  /**
+   * Several collectives fused into one launch (ncclGroupStart/End). They all complete with the group: each returns
+   * the group's event, recorded when the group ends, which is also returned here (null when the body queued none).
+   */
+  group(body: () => void, opts: CollectiveOptions = {}): CollectiveEvent | null {
+    if (this.inGroup) throw new Error("group: NCCL groups do not nest here (call the collectives directly inside the outer group)");
+    this.inGroup = true;
+    this.grouped = null;
+    let ev: CollectiveEvent | null = null;
+    let side: bigint | null = null;
     this.nccl.addon.groupStart();
     try {
       body();
     } finally {
+      ev = this.grouped as CollectiveEvent | null; // set by the body's collectives
+      side = this.groupStream;
+      this.inGroup = false;
+      this.grouped = null;
+      this.groupStream = null;
       this.call("group", () => this.nccl.addon.groupEnd());
     }
-  }
-
-  /**
-   * Blocks until the device has run everything queued before now on `t`'s compute stream (the collectives included),
-   * then checks for an asynchronous NCCL failure.
-   */
-  synchronize(t: Tensor): void {
-    this.device("synchronize", t).synchronize();
-    this.checkAsyncError();
-  }
-
-  /**
-   * Resolves once the device has run everything queued before now on `t`'s compute stream, without blocking the
-   * event loop (a one-element stream-ordered copy to the host); rejects on an asynchronous NCCL failure.
-   */
-  async completion(t: Tensor): Promise<void> {
-    await this.device("completion", t).downloadAsync(t.storage, t.offset, Math.min(1, t.numel()));
-    this.checkAsyncError();
+    if (ev && side !== null) {
+      ev.record(side);
+      if (!opts.async) ev.joinCompute();
+    }
+    return ev;
   }
 
   /**
@@ -161,7 +191,29 @@ export class NcclCommunicator {
     }
   }
 
-  private operand(op: string, t: Tensor): { ptr: bigint; count: number; dtype: number; stream: bigint } {
+  /**
+   * Queues `f` on the collectives' stream after everything queued so far on the compute stream. Outside a group the
+   * collective's end is recorded at once, and joined unless opts.async.
+   */
+  private enqueue(op: string, o: Operand, f: (stream: bigint) => void, opts: CollectiveOptions): CollectiveEvent {
+    const rt = o.rt;
+    const side = rt.sideStream();
+    const ready = rt.recordEvent(rt.computeStream());
+    rt.streamWaitEvent(side, ready);
+    // The wait above took the event's state as it is now: the event can be reused at once.
+    rt.releaseEvent(ready);
+    this.call(op, () => f(side));
+    if (this.inGroup) {
+      this.groupStream = side;
+      return (this.grouped ??= new CollectiveEvent(rt));
+    }
+    const ev = new CollectiveEvent(rt);
+    ev.record(side);
+    if (!opts.async) ev.joinCompute();
+    return ev;
+  }
+
+  private operand(op: string, t: Tensor): Operand {
     if (!t.device.startsWith("cuda")) {
       throw new Error(`${op}: the NCCL backend takes CUDA tensors, got one on ${t.device} (move it with .to("cuda"), or use the MPI backend for CPU tensors)`);
     }
@@ -170,12 +222,7 @@ export class NcclCommunicator {
     if (!t.isContiguous()) throw new Error(`${op}: Tensors must be contiguous (call .contiguous() first)`);
     const storage = t.storage as CudaStorage;
     const device = storage.device as CudaDevice;
-    return { ptr: storage.ptr + BigInt(t.offset * itemSize(t.dtype)), count: t.numel(), dtype, stream: device.rt.computeStream() };
-  }
-
-  private device(op: string, t: Tensor): CudaDevice {
-    if (!t.device.startsWith("cuda")) throw new Error(`${op}: expected a CUDA tensor, got one on ${t.device}`);
-    return (t.storage as CudaStorage).device as CudaDevice;
+    return { ptr: storage.ptr + BigInt(t.offset * itemSize(t.dtype)), count: t.numel(), dtype, rt: device.rt };
   }
 
   private sameShapes(op: string, have: number, want: number, big: Tensor, small: Tensor): void {
