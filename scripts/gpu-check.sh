@@ -7,7 +7,8 @@
 # cut to what is left, so one hung step can't eat the budget (a 15-minute device budget then still fits a rerun).
 # Steps (NCCL's four come after the test suites: scripts/nccl-check.mjs): the loading-path self check (driver, fatbin kernel launch, one cuBLASLt matmul, one cuDNN conv, async read,
 # memory figures) and a faulting kernel in a process of its own; the CUDA and device-parameterised test suites on
-# cuda; the tutorial on cuda:0 for 2 epochs; `npm run bench -- --device cuda` (as `node dist/bench/run.js`: no npm
+# cuda; the tutorial on cuda:0 for 2 epochs; airbench94 on cuda beside PyTorch's (bench/airbench94_torch.py);
+# `npm run bench -- --device cuda` (as `node dist/bench/run.js`: no npm
 # there) beside PyTorch on the same GPU. Writes $OUT/gpu-check.json (every step: exit code, seconds, output tail, and
 # the parsed JSON the self check and the bench print) and $OUT/gpu-check.log (all output).
 set -uo pipefail
@@ -69,6 +70,12 @@ step mpicuda 45 node scripts/nccl-check.mjs --mpi2
 [ -n "${DATA_PID:-}" ] && wait "$DATA_PID"
 mkdir -p "$OUT/.tutorial"
 step tutorial 75 env KINDLING_DATA=$KDATA TUTORIAL_EPOCHS=2 TUTORIAL_OUT="$OUT/.tutorial" node dist/examples/cifar10_tutorial.js
+# airbench94 (issue 15): kindling's recipe on cuda, then PyTorch's on the same card (float32 as kindling, then fp16
+# channels_last as airbench itself runs). One run each: the time and TTA accuracy go into gpu-check.json.
+mkdir -p "$OUT/.airbench"
+step airbench 100 node bin/kindling.js train --recipe airbench94 --device cuda --data $KDATA --out "$OUT/.airbench" --seed 0 --force
+step airbench_torch 60 python3 bench/airbench94_torch.py --data $KDATA --device cuda --precision fp32
+step airbench_torch16 40 python3 bench/airbench94_torch.py --data $KDATA --device cuda --precision fp16
 step bench 120 node dist/bench/run.js --device cuda --runs 3 --json
 
 # One JSON of everything (node parses the JSON lines the self check and the bench print).
@@ -88,16 +95,18 @@ for (const line of fs.readFileSync(stepsFile, "utf8").trim().split("\n").filter(
 }
 const tutorial = steps.tutorial?.tail ?? "";
 const acc = /Accuracy of the network on the 10000 test images: (\d+) %/.exec(tutorial);
+const air = /TTA val accuracy: ([\d.]+) % .*\(training ([\d.]+)/.exec(steps.airbench?.tail ?? "");
 const result = {
   when: new Date().toISOString(),
   seconds: Math.round(Date.now() / 1000 - Number(t0)),
   gpu: steps.gpu?.tail.trim() ?? null,
   ok: Object.values(steps).every((s) => s.exit === 0),
   tutorialAccuracy: acc ? Number(acc[1]) : null,
+  airbench94: air ? { ttaValAccPercent: Number(air[1]), trainSeconds: Number(air[2]), torchFp32: steps.airbench_torch?.json ?? null, torchFp16: steps.airbench_torch16?.json ?? null } : null,
   steps,
 };
 fs.writeFileSync(outFile, JSON.stringify(result, null, 1));
 console.log(`gpu-check: ${result.ok ? "all steps passed" : "some steps failed"} in ${result.seconds}s; ${outFile}`);
 JS
 rm -f "$STEPS"
-rm -rf "$OUT/.tutorial"
+rm -rf "$OUT/.tutorial" "$OUT/.airbench"

@@ -19,7 +19,7 @@ const addon = join(here, "..", "..", "build", "Release", "kindling_cuda.node");
 // device-parameterised suites' "[cuda:0]" variants (test/helpers/devices.ts).
 const FILES = [
   "cuda_op_table", "cuda_train", "cuda_large_shapes", "autograd", "golden_nn", "nn", "nn_modules", "optim", "reorder_masks",
-  "gradcheck", "golden", "golden_ops", "cuda_tutorial_train", "tutorial_example",
+  "gradcheck", "golden", "golden_ops", "cuda_tutorial_train", "tutorial_example", "airbench_cuda",
 ];
 
 const skip = !existsSync(addon) ? "kindling_cuda.node is not built" : !hasCompiler() ? "g++ not found: no emulated CUDA driver" : false;
