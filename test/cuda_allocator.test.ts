@@ -107,6 +107,9 @@ test("a synchronous loop's peak stays flat: a reclaim whenever more than collect
   assert.ok(params.bytes > 0);
   assert.ok(peaks[4] <= 8192 + 16 * 1024 + 1024, `peak ${peaks[4]} bytes: the dead were not reclaimed (${peaks.join(", ")})`);
   assert.equal(peaks[4], peaks[0], `the peak grew over the epochs: ${peaks.join(", ")}`);
+  // 1500 KiB handed out, a reclaim about every 16 KiB: counted, with their time, for memoryStats().
+  assert.ok(a.reclaims >= 60 && a.reclaims <= 100, `${a.reclaims} reclaims`);
+  assert.ok(a.reclaimMs > 0);
 });
 
 test("KINDLING_CUDA_COLLECT_MIB: MiB between reclaims, 64 by default, anything else refused with what to do", () => {

@@ -37,6 +37,12 @@ export interface MemoryStats {
   peakBytes: number;
   /** Bytes handed out since the device was created. */
   allocatedBytes: number;
+  /**
+   * CUDA: the full garbage collections the allocator ran to free dead tensors' memory inside a synchronous loop, and
+   * the milliseconds they took (the price of freeing device memory without reference counts).
+   */
+  reclaims?: number;
+  reclaimMs?: number;
 }
 
 /**

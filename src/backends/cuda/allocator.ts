@@ -188,12 +188,19 @@ export class CudaAllocator {
    */
   reclaim(): number {
     const before = this.inUse;
+    const t0 = performance.now();
     this.collect();
     this.registry.cleanupSome?.();
+    this.reclaimMs += performance.now() - t0;
+    this.reclaims++;
     this.sinceReclaim = 0;
     this.liveAfterReclaim = this.inUse;
     return before - this.inUse;
   }
+
+  /** How many reclaims ran, and their milliseconds in all. */
+  reclaims = 0;
+  reclaimMs = 0;
 
   get memoryAllocated(): number {
     return this.inUse;

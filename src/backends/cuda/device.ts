@@ -58,7 +58,7 @@ export class CudaDevice implements DeviceBackend {
   }
   memoryStats(): MemoryStats {
     const a = this.rt.allocator;
-    return { inUseBytes: a.memoryAllocated, peakBytes: a.maxMemoryAllocated, allocatedBytes: a.totalAllocated };
+    return { inUseBytes: a.memoryAllocated, peakBytes: a.maxMemoryAllocated, allocatedBytes: a.totalAllocated, reclaims: a.reclaims, reclaimMs: a.reclaimMs };
   }
 }
 
