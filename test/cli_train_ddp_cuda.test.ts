@@ -199,6 +199,27 @@ test("train --nproc-per-node 1 --dist-backend nccl on cuda trains to the weights
   assert.deepEqual(lossLines(r.stdout).length, 4);
 });
 
+test("train --nproc-per-node 1 --dist-backend nccl --resume: the checkpoint's bytes reach the rank through NCCL; the weights of a straight run", { skip }, () => {
+  const common = [...TINY, "--nproc-per-node", "1", "--device", "cuda", "--dist-backend", "nccl", "--no-report"];
+  const straight = path.join(tmp, "resume-straight");
+  const a = kindling(["train", ...common, "--epochs", "2", "--out", straight], emulated);
+  assert.equal(a.code, 0, a.stdout + a.stderr);
+  const part = path.join(tmp, "resume-part");
+  const b = kindling(["train", ...common, "--epochs", "1", "--out", part], emulated);
+  assert.equal(b.code, 0, b.stdout + b.stderr);
+  const words = Math.ceil(fs.statSync(path.join(part, "checkpoint.safetensors")).size / 4);
+  const log = path.join(tmp, "resume.log");
+  const c = kindling(["train", "--nproc-per-node", "1", "--dist-backend", "nccl", "--resume", part, "--epochs", "2", "--no-progress", "--json"],
+    { ...emulated, FAKE_NCCL_LOG: log });
+  assert.equal(c.code, 0, c.stdout + c.stderr);
+  assert.deepEqual((JSON.parse(c.stdout) as { resumedFrom: unknown }).resumedFrom, { epoch: 2, step: 0, globalStep: 4 });
+  // The options, then the checkpoint: two byte broadcasts, the second the file rank 0 read (in 32-bit words).
+  const sizes = ncclLog(log).filter((l) => /^ncclBroadcast count=\d+ dtype=2 /.test(l)).map((l) => Number(/count=(\d+)/.exec(l)![1]));
+  assert.equal(sizes.length, 2, ncclLog(log).join("\n"));
+  assert.equal(sizes[1], words);
+  assert.deepEqual(weights(part), weights(straight));
+});
+
 test("train --nproc-per-node 2 --device cuda with NCCL: the launcher says nccl, starts the ranks without mpirun; rank 1's failure stops the job", { skip }, () => {
   // The stand-in NCCL gives each rank a world of its own (FAKE_NCCL_ANY_WORLD), so rank 1 never receives rank 0's
   // options: it fails, and the launcher must stop rank 0 and exit non-zero, naming rank 1.
