@@ -167,6 +167,15 @@ test("plain mpirun -np 2 kindling train --device cuda where NCCL does not load: 
   assert.equal(said.length, 1, r.stdout + r.stderr);
   assert.match(said[0]!, /^Data-parallel backend: mpi, each collective through a host copy \(NCCL is not available: NCCL \(libnccl\.so\.2\) is needed/);
   assertClose(weights(out), weights(cpu.out), 1e-5);
+  // --resume without --device: every rank takes the checkpoint's (cuda) before the group is up, not rank 0 alone.
+  const again = spawnSync("mpirun", [...flags, process.execPath, BIN, "train", "--resume", out, "--epochs", "2", "--no-progress", "--json"], {
+    env: { ...emulated, KINDLING_NCCL_PATH: NO_NCCL, OMPI_ALLOW_RUN_AS_ROOT: "1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM: "1" },
+    encoding: "utf8", timeout: 120_000,
+  });
+  assert.equal(again.status, 0, again.stdout + again.stderr);
+  const summary = JSON.parse(again.stdout.slice(again.stdout.indexOf("{"), again.stdout.lastIndexOf("}") + 1)) as { resumedFrom: { globalStep: number }; steps: number };
+  assert.equal(summary.resumedFrom.globalStep, 2);
+  assert.equal(summary.steps, 4);
 });
 
 test("train --nproc-per-node 1 --device cuda --dist-backend nccl: no mpirun needed, options, gradients and the stop flag go through NCCL", { skip }, () => {

@@ -119,6 +119,11 @@ export function resolveConfig(o: Record<string, string | number | boolean | unde
     for (const k of ["data", "epochs", "workers", "device", "logEvery", "checkpointEvery", "report", "tensorboard"] as const) {
       if (saved[k] !== undefined) (pinned as Record<string, unknown>)[k] = saved[k];
     }
+  } else if (resume && o.device === undefined) {
+    // The other ranks take everything from rank 0 once the group is up, except the device, which decides the group's
+    // backend first: the checkpoint's, where this node has the file too (a plain `mpirun ... --resume DIR`).
+    const file = fs.existsSync(resume) && fs.statSync(resume).isDirectory() ? path.join(resume, "checkpoint.safetensors") : resume;
+    if (fs.existsSync(file)) pinned.device = ((readCheckpoint(file).extra.config ?? {}) as Partial<TrainConfig>).device;
   }
   const pick = <T>(k: string, dflt: T): T => ((o[k] ?? (pinned as Record<string, unknown>)[k] ?? dflt) as T);
   return {

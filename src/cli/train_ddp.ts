@@ -135,6 +135,11 @@ export async function joinProcessGroup(cfg: { seed: number; resume?: string; dev
   else initProcessGroup({ backend: "mpi" });
   const rank = getRank();
   const config = JSON.parse(new TextDecoder().decode(broadcastBytes(rank === 0 ? new TextEncoder().encode(JSON.stringify(cfg)) : null))) as Record<string, unknown>;
+  const lead = ddpDeviceKind(String(config.device));
+  if (lead !== kind) {
+    throw new ExitError(`rank ${rank} would train on ${kind === "cpu" ? "the CPU" : "CUDA"} but rank 0 on ${lead === "cpu" ? "the CPU" : "CUDA"} ` +
+      `(--device ${cfg.device} here, ${String(config.device)} there): give every rank the same --device`, EXIT.usage);
+  }
   let resumeBytes: Uint8Array | null = null;
   if (config.resume !== undefined) {
     // Rank 0 alone reads it; a failure there must not leave the others waiting in the broadcast, so an unreadable
