@@ -6,6 +6,7 @@
 import * as os from "node:os";
 import { allReduce } from "../distributed/index.js";
 import { tensor } from "../tensor/create.js";
+import { collectiveDevice } from "./ddp_backend.js";
 
 /** What the launcher sends mpirun for each stop signal it receives. */
 export const FORWARDED_AS: Readonly<Record<"SIGINT" | "SIGTERM" | "SIGHUP", NodeJS.Signals>> = {
@@ -31,7 +32,8 @@ function named(n: number): NodeJS.Signals | null {
  * null when none asked. A collective: every rank must call it at the same point of the same step.
  */
 export function agreeOnStop(mine: NodeJS.Signals | null): NodeJS.Signals | null {
-  const flag = tensor([number(mine)], { dtype: "int32" });
+  // On the NCCL group the flag travels on the rank's GPU: NCCL reduces device memory only.
+  const flag = tensor([number(mine)], { dtype: "int32" }).to(collectiveDevice());
   allReduce(flag, { op: "max" });
   return named(flag.item());
 }

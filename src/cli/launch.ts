@@ -139,7 +139,7 @@ export async function launchCommand(argv: readonly string[], opts: { gracefulSto
   const split = splitBackend(argv);
   if (split.backend === "nccl") {
     const { planNcclLaunch, runNcclLaunch } = await import("./launch_nccl.js");
-    return runNcclLaunch(planNcclLaunch(split.rest));
+    return runNcclLaunch(planNcclLaunch(split.rest), { gracefulStop: opts.gracefulStop });
   }
   argv = split.rest;
   const mpirunArg = argv.findIndex((a) => a === "--mpirun");

@@ -82,8 +82,17 @@ function describe(code: number | null, signal: NodeJS.Signals | null): string {
   return signal ? `was killed by ${signal}` : `exited with code ${code}`;
 }
 
-/** Starts this node's processes and waits for them; resolves to launch's exit status. */
-export async function runNcclLaunch(plan: NcclLaunchPlan): Promise<number> {
+/** The exit statuses of a process that stopped by itself on SIGHUP, SIGINT or SIGTERM (kindling train saves first). */
+const STOPPED_CODES = new Set(["SIGHUP", "SIGINT", "SIGTERM"].map((s) => 128 + constants.signals[s as NodeJS.Signals]));
+
+/**
+ * Starts this node's processes and waits for them; resolves to launch's exit status. `gracefulStop`: the processes
+ * stop by themselves on a signal (kindling train: every rank agrees on the step to stop after). They then run in a
+ * session of their own, so a terminal's Ctrl-C or hang-up reaches them once, forwarded by launch (in the terminal's
+ * process group they would get it twice, and a second signal means "quit now"); and a rank that exits with 128 +
+ * SIGHUP/SIGINT/SIGTERM stopped rather than failed: the others stop after the same step on their own.
+ */
+export async function runNcclLaunch(plan: NcclLaunchPlan, opts: { gracefulStop?: boolean } = {}): Promise<number> {
   const port = plan.masterPort ?? (plan.dryRun ? DEFAULT_PORT : await freePort());
   const ranks = ncclRanks(plan, port);
   if (plan.dryRun) {
@@ -97,7 +106,8 @@ export async function runNcclLaunch(plan: NcclLaunchPlan): Promise<number> {
   for (const k of MPI_RANK_VARS) delete base[k];
   const children = new Map<number, ChildProcess>();
   let failure: { rank: number; status: number } | null = null;
-  let stopSignal: "SIGINT" | "SIGTERM" | null = null;
+  let stopSignal: "SIGINT" | "SIGTERM" | "SIGHUP" | null = null;
+  let stoppedCode: number | null = null;
   let killTimer: NodeJS.Timeout | null = null;
 
   const stopAll = (sig: NodeJS.Signals) => {
@@ -110,14 +120,16 @@ export async function runNcclLaunch(plan: NcclLaunchPlan): Promise<number> {
 
   const done = new Promise<void>((resolve) => {
     for (const r of ranks) {
-      const child = spawn(process.execPath, plan.script, { stdio: "inherit", env: { ...base, ...r.env } });
+      const child = spawn(process.execPath, plan.script, { stdio: "inherit", env: { ...base, ...r.env }, detached: opts.gracefulStop === true });
       children.set(r.rank, child);
       child.on("error", (e) => {
         process.stderr.write(`kindling launch: rank ${r.rank} could not start: ${e.message}\n`);
       });
       child.on("close", (code, signal) => {
         children.delete(r.rank);
-        const failed = signal !== null || code !== 0;
+        const stopped = opts.gracefulStop === true && code !== null && STOPPED_CODES.has(code);
+        if (stopped) stoppedCode ??= code;
+        const failed = signal !== null || (code !== 0 && !stopped);
         if (failed && failure === null && stopSignal === null) {
           failure = { rank: r.rank, status: code ?? 128 + (constants.signals[signal!] ?? 0) };
           process.stderr.write(`kindling launch: rank ${r.rank} (local rank ${r.localRank} on node ${plan.nodeRank}) ` +
@@ -130,23 +142,28 @@ export async function runNcclLaunch(plan: NcclLaunchPlan): Promise<number> {
   });
 
   // The first SIGINT/SIGTERM is passed on for the ranks to stop by themselves; a second one kills them.
-  const forward = (sig: "SIGINT" | "SIGTERM") => () => {
+  const forward = (sig: "SIGINT" | "SIGTERM" | "SIGHUP") => () => {
     if (stopSignal === null) {
       stopSignal = sig;
       for (const c of children.values()) c.kill(sig);
     } else stopAll("SIGKILL");
   };
-  const handlers = { SIGINT: forward("SIGINT"), SIGTERM: forward("SIGTERM") };
-  for (const [sig, h] of Object.entries(handlers)) process.on(sig, h);
+  // Processes in their own session no longer hear the terminal hang up: launch passes SIGHUP on too.
+  const handlers = { SIGINT: forward("SIGINT"), SIGTERM: forward("SIGTERM"), SIGHUP: opts.gracefulStop ? forward("SIGHUP") : null };
+  for (const [sig, h] of Object.entries(handlers)) if (h) process.on(sig, h);
+  // Processes of their own session outlive launch unless it ends them: a launch that exits early (an error) does.
+  const orphans = (): void => void children.forEach((c) => c.kill("SIGKILL"));
+  process.on("exit", orphans);
   try {
     await done;
   } finally {
-    for (const [sig, h] of Object.entries(handlers)) process.off(sig, h);
+    for (const [sig, h] of Object.entries(handlers)) if (h) process.off(sig, h);
+    process.off("exit", orphans);
     if (killTimer) clearTimeout(killTimer);
   }
   const failed = failure as { rank: number; status: number } | null; // set in the close handlers
   if (failed) return failed.status === 0 ? 1 : failed.status;
-  const stopped = stopSignal as "SIGINT" | "SIGTERM" | null;
+  const stopped = stopSignal as "SIGINT" | "SIGTERM" | "SIGHUP" | null;
   if (stopped) return 128 + constants.signals[stopped];
-  return 0;
+  return (stoppedCode as number | null) ?? 0;
 }

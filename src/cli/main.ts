@@ -8,7 +8,7 @@ import { EVAL_SPECS, evalCommand } from "./eval.js";
 import { PREDICT_SPECS, predictCommand } from "./predict.js";
 import { describeFailure, EXIT, EXIT_CODES_HELP } from "./failures.js";
 import { resolveConfig, train, TRAIN_SPECS } from "./train.js";
-import { launchedRank, launchTrain } from "./train_ddp.js";
+import { launched, launchedRank, launchTrain } from "./train_ddp.js";
 
 /** Exit codes (EXIT_CODES_HELP lists them); 128 + the signal's number when a signal stopped training. */
 export { EXIT };
@@ -88,10 +88,11 @@ export async function main(argv: readonly string[]): Promise<number> {
       if (opts.recipe === "airbench94") {
         const { resolveAirbenchConfig, trainAirbench } = await import("./train_airbench.js");
         result = await trainAirbench(resolveAirbenchConfig(opts));
-      } else if (nproc !== undefined && nproc > 1 && launchedRank() === null) {
+      } else if (nproc !== undefined && (nproc > 1 || opts.distBackend !== undefined) && launched() === null) {
         // A bad --resume (missing file, options that contradict it) is refused here, once, before any rank starts.
-        if (opts.resume !== undefined) resolveConfig(opts);
-        return await launchTrain(rest, { nproc, seed: opts.seed as number | undefined, resume: opts.resume as string | undefined });
+        const device = opts.resume !== undefined ? resolveConfig(opts).device : (opts.device as string | undefined) ?? "cpu";
+        return await launchTrain(rest, { nproc, seed: opts.seed as number | undefined, resume: opts.resume as string | undefined, device,
+          distBackend: opts.distBackend as string | undefined, quiet: opts.quiet === true, json: opts.json === true });
       } else {
         if (opts.runs !== undefined) throw new UsageError("--runs is for --recipe airbench94");
         const e = opts.epochs as number | undefined;

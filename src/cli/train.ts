@@ -51,9 +51,10 @@ export const TRAIN_SPECS: Specs = {
   quiet: { kind: "bool", help: "print nothing but errors (and the --json summary)" },
   json: { kind: "bool", help: "print a machine-readable summary on stdout (human lines go to stderr)" },
   progress: { kind: "bool", help: "progress bar on TTYs, status lines otherwise (--no-progress to hide)", default: true },
-  "nproc-per-node": { kind: "int", min: 1, help: "train data-parallel in N processes (MPI; --batch-size is per process)", default: 1 },
+  "nproc-per-node": { kind: "int", min: 1, help: "train data-parallel in N processes (--batch-size is per process; with --device cuda each takes cuda:LOCAL_RANK)", default: 1 },
   recipe: { kind: "string", help: "tutorial (the PyTorch CIFAR-10 tutorial) or airbench94 (94 %-class CIFAR-10 recipe; batch 1024, 9.9 epochs by default)", default: "tutorial", choices: ["tutorial", "airbench94"] },
   runs: { kind: "int", min: 1, help: "airbench94: independent runs from consecutive seeds, then mean ± std", default: 1 },
+  "dist-backend": { kind: "string", help: "with --nproc-per-node: nccl (CUDA only, no mpirun) or mpi (mpirun; CUDA tensors through a host copy)", default: "nccl for --device cuda when libnccl.so.2 loads, else mpi", choices: ["mpi", "nccl"] },
 };
 
 /** Signals that stop training cleanly (SIGHUP: the terminal went away). */
@@ -90,6 +91,8 @@ export interface TrainConfig {
   quiet: boolean;
   json: boolean;
   progress: boolean;
+  /** --dist-backend as given (undefined: chosen by the ranks, see ddp_backend.ts). */
+  distBackend?: string;
 }
 
 /** Options that decide the numbers a run computes: a resumed run takes them from its checkpoint. */
@@ -116,6 +119,11 @@ export function resolveConfig(o: Record<string, string | number | boolean | unde
     for (const k of ["data", "epochs", "workers", "device", "logEvery", "checkpointEvery", "report", "tensorboard"] as const) {
       if (saved[k] !== undefined) (pinned as Record<string, unknown>)[k] = saved[k];
     }
+  } else if (resume && o.device === undefined) {
+    // The other ranks take everything from rank 0 once the group is up, except the device, which decides the group's
+    // backend first: the checkpoint's, where this node has the file too (a plain `mpirun ... --resume DIR`).
+    const file = fs.existsSync(resume) && fs.statSync(resume).isDirectory() ? path.join(resume, "checkpoint.safetensors") : resume;
+    if (fs.existsSync(file)) pinned.device = ((readCheckpoint(file).extra.config ?? {}) as Partial<TrainConfig>).device;
   }
   const pick = <T>(k: string, dflt: T): T => ((o[k] ?? (pinned as Record<string, unknown>)[k] ?? dflt) as T);
   return {
@@ -143,6 +151,7 @@ export function resolveConfig(o: Record<string, string | number | boolean | unde
     quiet: pick("quiet", false),
     json: pick("json", false),
     progress: pick("progress", true),
+    distBackend: o.distBackend as string | undefined,
   };
 }
 
@@ -208,21 +217,25 @@ export interface TrainSummary {
 
 export async function train(cfg: TrainConfig): Promise<{ summary: TrainSummary; code: number; silent?: boolean }> {
   // One of several data-parallel ranks: rank 0 alone prints and writes; the others train silently.
-  const ranks = joinProcessGroup(cfg);
+  const ranks = await joinProcessGroup(cfg);
   try {
     const shared = ranks ? ({ ...cfg, ...ranks.config, seed: ranks.seed } as TrainConfig) : cfg;
-    return await trainIn(shared, ranks?.rank ?? 0, ranks?.worldSize ?? 1, ranks?.resumeBytes ?? null);
+    return await trainIn(shared, ranks?.rank ?? 0, ranks?.worldSize ?? 1, ranks?.resumeBytes ?? null, ranks && { device: ranks.device, note: ranks.note });
   } finally {
     if (ranks) destroyProcessGroup();
   }
 }
 
-async function trainIn(cfg0: TrainConfig, rank: number, worldSize: number, resumeBytes: Uint8Array | null): Promise<{ summary: TrainSummary; code: number; silent?: boolean }> {
+async function trainIn(cfg0: TrainConfig, rank: number, worldSize: number, resumeBytes: Uint8Array | null,
+  /** Set in a process group (even of one rank): this rank's device, and rank 0's line about the backend. */
+  ddp: { device: string; note: string | null } | null): Promise<{ summary: TrainSummary; code: number; silent?: boolean }> {
   const lead = rank === 0;
   const cfg: TrainConfig = lead ? cfg0 : { ...cfg0, quiet: true, json: false, progress: false, report: false, tensorboard: false };
   const out = new Out(cfg.quiet, cfg.json);
-  // Checked before any data is loaded: the device, then the run directory.
-  const device = checkDevice(cfg.device);
+  if (ddp?.note) out.line(ddp.note);
+  // Checked before any data is loaded: the device (a data-parallel rank's was checked as it joined), then the run
+  // directory.
+  const device = ddp?.device ?? checkDevice(cfg.device);
   const removed = !lead ? [] : prepareRunDir(cfg.out, {
     resuming: !!cfg.resume && path.resolve(cfg.out) === path.resolve(path.dirname(cfg.resume)),
     force: cfg.force,
@@ -248,7 +261,7 @@ async function trainIn(cfg0: TrainConfig, rank: number, worldSize: number, resum
   const trainset = loadSplit(dataOpts, true);
   const loaderGen = new Generator(cfg.seed + 1);
   // Data-parallel: each rank takes its share of the same seeded permutation, reshuffled by setEpoch.
-  const sampler = worldSize > 1 ? new DistributedSampler(trainset, { numReplicas: worldSize, rank, seed: cfg.seed }) : undefined;
+  const sampler = ddp ? new DistributedSampler(trainset, { numReplicas: worldSize, rank, seed: cfg.seed }) : undefined;
   const loader = trainLoader(trainset, cfg.batchSize, cfg.workers, loaderGen, sampler);
   // The workers load while the main thread reads the test set and builds the model.
   if (loader.persistentWorkers) loader.startWorkers();
@@ -261,7 +274,7 @@ async function trainIn(cfg0: TrainConfig, rank: number, worldSize: number, resum
   const net = new TutorialNet();
   if (device !== "cpu") net.to(device);
   // DDP starts every rank from rank 0's weights; checkpoints keep saving `net`, so no `module.` prefix appears.
-  const model: { forward(x: Tensor): unknown } = worldSize > 1 ? new DistributedDataParallel(net) : net;
+  const model: { forward(x: Tensor): unknown } = ddp ? new DistributedDataParallel(net) : net;
   const criterion = new CrossEntropyLoss();
   const optimizer = new SGD(net.parameters(), { lr: cfg.lr, momentum: cfg.momentum });
   const stepsPerEpoch = loader.length;
@@ -334,14 +347,14 @@ async function trainIn(cfg0: TrainConfig, rank: number, worldSize: number, resum
   for (const sig of STOP_SIGNALS) process.on(sig, onSignal);
   // Under DDP the launcher's stop arrives as SIGUSR1/SIGUSR2 (see ddp_stop.ts).
   const onForwarded = (sig: NodeJS.Signals): void => onSignal(RANK_STOP_SIGNALS[sig]!);
-  if (worldSize > 1) for (const sig of Object.keys(RANK_STOP_SIGNALS)) process.on(sig, onForwarded);
+  if (ddp) for (const sig of Object.keys(RANK_STOP_SIGNALS)) process.on(sig, onForwarded);
   const unhook = (): void => {
     for (const sig of STOP_SIGNALS) process.off(sig, onSignal);
     for (const sig of Object.keys(RANK_STOP_SIGNALS)) process.off(sig, onForwarded);
   };
   // Every rank stops after the same step, whichever of them got the signal.
   const agreed = (): void => {
-    if (worldSize > 1) stop = agreeOnStop(stop);
+    if (ddp) stop = agreeOnStop(stop);
   };
 
   const priorSeconds = hist.trainSeconds;
