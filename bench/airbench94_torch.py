@@ -74,14 +74,16 @@ def make_net(widths=(64, 256, 256)):
     )
 
 
-def whitening_weights(x, eps=5e-4):
+def whitening(x, eps=5e-4):
+    """The whitening conv's weights from the 2x2 patches of x, and the patches' covariance."""
     c = x.shape[1]
     patches = x.unfold(2, 2, 1).unfold(3, 2, 1).transpose(1, 3).reshape(-1, c, 2, 2).double()
     pf = patches.view(patches.shape[0], -1)
-    w, v = torch.linalg.eigh(pf.T @ pf / pf.shape[0], UPLO="U")
+    cov = pf.T @ pf / pf.shape[0]
+    w, v = torch.linalg.eigh(cov, UPLO="U")
     w, v = w.flip(0).view(-1, 1, 1, 1), v.T.reshape(c * 4, c, 2, 2).flip(0)
     vs = v / torch.sqrt(w + eps)
-    return torch.cat((vs, -vs))
+    return torch.cat((vs, -vs)), cov
 
 
 def lr_factor(step, total):
@@ -180,7 +182,7 @@ def main():
 
     t0 = time.perf_counter()
     with torch.no_grad():
-        net[0].weight.copy_(whitening_weights(norm(xtr[:5000]).cpu()).to(dev).to(net[0].weight.dtype))
+        net[0].weight.copy_(whitening(norm(xtr[:5000]).cpu())[0].to(dev).to(net[0].weight.dtype))
     net[0].weight.requires_grad = False
     ema = {k: v.detach().clone() for k, v in net.state_dict().items()}
     step, epoch = 0, 0

@@ -9,6 +9,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from airbench94_torch import make_net
+
 runs = int(sys.argv[sys.argv.index("--runs") + 1]) if "--runs" in sys.argv else 5
 only = sys.argv[sys.argv.index("--only") + 1].split(",") if "--only" in sys.argv else None
 device = sys.argv[sys.argv.index("--device") + 1] if "--device" in sys.argv else "cpu"
@@ -51,33 +53,9 @@ def airbench():
                          nn.MaxPool2d(3), nn.Flatten(), nn.Linear(256, 10, bias=False))
 
 
-class Mul(nn.Module):
-    def __init__(self, s):
-        super().__init__()
-        self.s = s
-
-    def forward(self, x):
-        return x * self.s
-
-
-def airbench94_group(cin, cout):
-    def conv(a, b):
-        c = nn.Conv2d(a, b, 3, padding="same", bias=False)
-        nn.init.dirac_(c.weight.data[:a])
-        return c
-
-    def bn(c):
-        m = nn.BatchNorm2d(c, eps=1e-12, momentum=0.4)
-        m.weight.requires_grad = False
-        return m
-
-    return nn.Sequential(conv(cin, cout), nn.MaxPool2d(2), bn(cout), nn.GELU(), conv(cout, cout), bn(cout), nn.GELU())
-
-
 def airbench94_step_seconds():
     """The airbench94 recipe's own train step at batch 1024 (float32, as kindling): see bench/run.ts."""
-    net = nn.Sequential(nn.Conv2d(3, 24, 2, bias=True), nn.GELU(), airbench94_group(24, 64), airbench94_group(64, 256),
-                        airbench94_group(256, 256), nn.MaxPool2d(3), nn.Flatten(), nn.Linear(256, 10, bias=False), Mul(1 / 9))
+    net = make_net()
     net[0].weight.requires_grad = False
     kilostep = 1024 * (1 + 1 / (1 - 0.85))
     lr, wd = 11.5 / kilostep, 0.0153 * 1024 / kilostep

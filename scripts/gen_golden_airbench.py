@@ -4,6 +4,8 @@
 # Inputs are generated here from fixed seeds and stored in the fixture, so the tests need no Python.
 import json
 import math
+import os
+import sys
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -119,67 +121,9 @@ for k, dil in [(3, 1), (2, 1), (4, 2)]:
 out["conv_same"] = conv
 
 
-# ---- the airbench94 net: whitening init and one training step ----
-class BN(nn.BatchNorm2d):
-    def __init__(self, c):
-        super().__init__(c, eps=1e-12, momentum=1 - 0.6)
-        self.weight.requires_grad = False
-
-
-class Conv(nn.Conv2d):
-    def __init__(self, cin, cout):
-        super().__init__(cin, cout, kernel_size=3, padding="same", bias=False)
-
-    def reset_parameters(self):
-        super().reset_parameters()
-        w = self.weight.data
-        torch.nn.init.dirac_(w[: w.size(1)])
-
-
-class Group(nn.Module):
-    def __init__(self, cin, cout):
-        super().__init__()
-        self.conv1 = Conv(cin, cout)
-        self.pool = nn.MaxPool2d(2)
-        self.norm1 = BN(cout)
-        self.conv2 = Conv(cout, cout)
-        self.norm2 = BN(cout)
-        self.activ = nn.GELU()
-
-    def forward(self, x):
-        x = self.activ(self.norm1(self.pool(self.conv1(x))))
-        return self.activ(self.norm2(self.conv2(x)))
-
-
-class Mul(nn.Module):
-    def __init__(self, s):
-        super().__init__()
-        self.s = s
-
-    def forward(self, x):
-        return x * self.s
-
-
-def make_net(widths):
-    return nn.Sequential(
-        nn.Conv2d(3, 24, 2, padding=0, bias=True), nn.GELU(),
-        Group(24, widths[0]), Group(widths[0], widths[1]), Group(widths[1], widths[2]),
-        nn.MaxPool2d(3), nn.Flatten(), nn.Linear(widths[2], 10, bias=False), Mul(1 / 9),
-    )
-
-
-def whitening(images, eps=5e-4):
-    c = images.shape[1]
-    patches = images.unfold(2, 2, 1).unfold(3, 2, 1).transpose(1, 3).reshape(-1, c, 2, 2).double()
-    n = patches.shape[0]
-    pf = patches.view(n, -1)
-    cov = pf.T @ pf / n
-    w, v = torch.linalg.eigh(cov, UPLO="U")
-    w = w.flip(0).view(-1, 1, 1, 1)
-    v = v.T.reshape(c * 4, c, 2, 2).flip(0)
-    vs = v / torch.sqrt(w + eps)
-    return torch.cat((vs, -vs)), cov
-
+# ---- the airbench94 net: whitening init and one training step (the net as bench/airbench94_torch.py builds it) ----
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "bench"))
+from airbench94_torch import make_net, whitening  # noqa: E402
 
 torch.manual_seed(5)
 widths = [4, 8, 8]

@@ -9,7 +9,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
-import { emulatedCudaEnv, hasCompiler } from "./helpers/cuda_emulator.js";
+import { emulatedCudaEnv } from "./helpers/cuda_emulator.js";
+import { emulatedNccl } from "./helpers/fake_nccl.js";
 import { mpiMissing, mpirunFlavour } from "./helpers/mpi.js";
 import { chooseDistBackend, ddpDeviceKind } from "../src/cli/ddp_backend.js";
 import { launched, launchedRank } from "../src/cli/train_ddp.js";
@@ -21,16 +22,7 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, "..", "..");
 const BIN = path.join(root, "bin", "kindling.js");
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "kindling-ddp-cuda-"));
-const addons = ["kindling_cuda.node", "kindling_nccl.node"].every((f) => fs.existsSync(path.join(root, "build", "Release", f)));
-
-function compileFakeNccl(): string | null {
-  const out = path.join(tmp, "libnccl.so.2");
-  const r = spawnSync("cc", ["-shared", "-fPIC", "-O1", "-o", out, path.join(root, "test", "fixtures", "fake_libnccl.c")]);
-  return r.status === 0 ? out : null;
-}
-const FAKE_NCCL = addons ? compileFakeNccl() : null;
-const skip = !addons ? "kindling_cuda.node or kindling_nccl.node is not built"
-  : !hasCompiler() || !FAKE_NCCL ? "no C/C++ compiler for the emulated driver and the stand-in NCCL" : false;
+const { fakeNccl: FAKE_NCCL, skip } = emulatedNccl(tmp);
 const mpiWhy = mpiMissing();
 const skipMpi = skip || (mpiWhy ? `${mpiWhy}; the MPI runs are skipped` : false);
 if (skip) console.log(`# ${skip}`);

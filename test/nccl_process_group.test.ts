@@ -9,7 +9,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
-import { emulatedCudaEnv, hasCompiler } from "./helpers/cuda_emulator.js";
+import { emulatedCudaEnv } from "./helpers/cuda_emulator.js";
+import { emulatedNccl } from "./helpers/fake_nccl.js";
 import { mpiMissing, mpirunFlavour } from "./helpers/mpi.js";
 import { ncclDeviceIndex } from "../src/distributed/nccl_bootstrap.js";
 
@@ -17,16 +18,7 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, "..", "..");
 const worker = path.join(here, "helpers", "nccl_pg_worker.js");
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "kindling-nccl-pg-"));
-const addons = ["kindling_cuda.node", "kindling_nccl.node"].every((f) => fs.existsSync(path.join(root, "build", "Release", f)));
-
-function compileFakeNccl(): string | null {
-  const out = path.join(tmp, "libnccl.so.2");
-  const r = spawnSync("cc", ["-shared", "-fPIC", "-O1", "-o", out, path.join(root, "test", "fixtures", "fake_libnccl.c")]);
-  return r.status === 0 ? out : null;
-}
-const FAKE_NCCL = addons ? compileFakeNccl() : null;
-const skip = !addons ? "kindling_cuda.node or kindling_nccl.node is not built"
-  : !hasCompiler() || !FAKE_NCCL ? "no C/C++ compiler for the emulated driver and the stand-in NCCL" : false;
+const { fakeNccl: FAKE_NCCL, skip } = emulatedNccl(tmp);
 const env = skip ? {} : { ...emulatedCudaEnv(tmp), KINDLING_NCCL_PATH: FAKE_NCCL!, KINDLING_NCCL_PG_WORKER: "1", NODE_TEST_CONTEXT: undefined };
 const log = (name: string) => path.join(tmp, `${name}.log`);
 const logLines = (file: string): string[] => (fs.existsSync(file) ? fs.readFileSync(file, "utf8").split("\n").filter((l) => l) : []);
