@@ -54,7 +54,10 @@ export function watchStopSignals(o: { announce: boolean; beforeMessage?: () => v
   };
 }
 
-/** Test hook: a pause after every training step (KINDLING_STEP_DELAY_MS), so a test can interrupt a tiny run. */
+/**
+ * Test hook: a pause after every training step (KINDLING_STEP_DELAY_MS; airbench94 also pauses after each table row),
+ * so a test can interrupt a tiny run at a chosen point.
+ */
 export function stepDelayMs(): number {
   return Number(process.env.KINDLING_STEP_DELAY_MS ?? 0);
 }

@@ -238,7 +238,8 @@ export async function trainAirbench(cfg: AirbenchConfig): Promise<{ summary: Air
           out.line(tableRow(r + 1, e));
           metric({ type: "epoch", run: r + 1, ...e });
           if (lastRun) accuracyCurve.push({ step: e.globalStep, accuracy: e.valAcc });
-          // A signal that came during the evaluation stops the run here.
+          // A signal that came during the evaluation (or the test hook's pause after the row) stops the run here.
+          if (delayMs > 0) await new Promise((res2) => setTimeout(res2, delayMs));
           await nextTick();
         },
       });
