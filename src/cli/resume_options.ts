@@ -1,5 +1,5 @@
-// `kindling train --resume PATH`, for every recipe: where the checkpoint is, and which options the interrupted run
-// fixed (given again, they must agree) or chose (they are its defaults, and may be changed).
+// `kindling train --resume PATH`, for every recipe: where the checkpoint is, and the options the interrupted run
+// fixed (given again, they must agree).
 
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -15,15 +15,10 @@ export function resumeCheckpointPath(resume: string): string {
 const flag = (k: string): string => "--" + k.replace(/[A-Z]/g, (c) => "-" + c.toLowerCase());
 
 /**
- * The options a resumed run takes from its checkpoint's config: `pinned` ones decide the numbers it computes, and
- * a different value given on the command line is refused; `carried` ones are only defaults.
+ * The options that decide the numbers a resumed run computes (`pinned`), from its checkpoint's config: a different
+ * value given on the command line is refused.
  */
-export function resumedOptions(
-  given: Record<string, unknown>,
-  saved: Record<string, unknown>,
-  pinned: readonly string[],
-  carried: readonly string[],
-): Record<string, unknown> {
+export function pinnedOptions(given: Record<string, unknown>, saved: Record<string, unknown>, pinned: readonly string[]): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const k of pinned) {
     const g = given[k];
@@ -32,6 +27,5 @@ export function resumedOptions(
     }
     out[k] = saved[k];
   }
-  for (const k of carried) if (saved[k] !== undefined) out[k] = saved[k];
   return out;
 }

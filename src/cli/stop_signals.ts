@@ -12,42 +12,47 @@ export function signalExitCode(sig: NodeJS.Signals): number {
   return 128 + (os.constants.signals[sig] ?? 2);
 }
 
-export interface StopWatch {
-  /** The signal that asked to stop, or null. */
-  readonly signal: NodeJS.Signals | null;
-  /** Records a stop as if `sig` had arrived (a data-parallel rank told by its launcher). */
-  request(sig: NodeJS.Signals): void;
-  /** Overrides the recorded stop (data-parallel ranks agree on one). */
-  set(sig: NodeJS.Signals | null): void;
-  /** Removes the handlers: from then on a signal takes its default course. */
-  dispose(): void;
-}
-
 /**
- * Installs the stop handlers. `announce` says whether this process tells the user (`beforeMessage` runs first, e.g.
- * to clear a progress bar); a quiet one (a data-parallel rank other than 0) just records the stop.
+ * The handler of the stop signals: the first records the stop (`stop`), a second exits at once. `announce` says
+ * whether this process tells the user (`beforeMessage` runs first, e.g. to clear a progress bar); a quiet one (a
+ * data-parallel rank other than 0) just records it.
  */
-export function watchStopSignals(o: { announce: boolean; beforeMessage?: () => void }): StopWatch {
-  let stop: NodeJS.Signals | null = null;
-  const onSignal = (sig: NodeJS.Signals): void => {
-    if (stop) {
+export function stopSignalHandler(o: {
+  stopped: () => NodeJS.Signals | null;
+  stop: (sig: NodeJS.Signals) => void;
+  announce: boolean;
+  beforeMessage?: () => void;
+}): (sig: NodeJS.Signals) => void {
+  return (sig) => {
+    if (o.stopped()) {
       process.stderr.write(`\n${sig} again: exiting without saving\n`);
       process.exit(signalExitCode(sig));
     }
-    stop = sig;
+    o.stop(sig);
     if (!o.announce) return;
     // After a hang-up the terminal is gone: a failed write to it must not end the run before it has saved.
     if (sig === "SIGHUP") for (const stream of [process.stdout, process.stderr]) stream.on("error", () => undefined);
     o.beforeMessage?.();
     process.stderr.write(`\n${sig}: finishing this step, saving a checkpoint, then exiting (press Ctrl-C again to quit now)\n`);
   };
+}
+
+export interface StopWatch {
+  /** The signal that asked to stop, or null. */
+  readonly signal: NodeJS.Signals | null;
+  /** Removes the handlers: from then on a signal takes its default course. */
+  dispose(): void;
+}
+
+/** Installs a stopSignalHandler for every stop signal, for a one-process run that tells the user. */
+export function watchStopSignals(o: { beforeMessage?: () => void }): StopWatch {
+  let stop: NodeJS.Signals | null = null;
+  const onSignal = stopSignalHandler({ stopped: () => stop, stop: (sig) => void (stop = sig), announce: true, beforeMessage: o.beforeMessage });
   for (const sig of STOP_SIGNALS) process.on(sig, onSignal);
   return {
     get signal() {
       return stop;
     },
-    request: onSignal,
-    set: (sig) => void (stop = sig),
     dispose: () => {
       for (const sig of STOP_SIGNALS) process.off(sig, onSignal);
     },

@@ -26,10 +26,8 @@ import { defaultRunDir, prepareRunDir, runFiles } from "./run_dir.js";
 import { joinProcessGroup, launchedRank } from "./train_ddp.js";
 import { agreeOnStop, RANK_STOP_SIGNALS } from "./ddp_stop.js";
 import { appendMetric, truncateMetrics } from "./metrics_file.js";
-import { resumeCheckpointPath, resumedOptions } from "./resume_options.js";
-import { signalExitCode, stepDelayMs as testStepDelayMs, watchStopSignals } from "./stop_signals.js";
-
-export { signalExitCode };
+import { pinnedOptions, resumeCheckpointPath } from "./resume_options.js";
+import { signalExitCode, stepDelayMs as testStepDelayMs, stopSignalHandler, STOP_SIGNALS } from "./stop_signals.js";
 
 export const TRAIN_SPECS: Specs = {
   dataset: { kind: "string", help: "cifar10, or synthetic: a small built-in generated 10-class set (offline)", default: "cifar10", choices: ["cifar10", "synthetic"] },
@@ -100,8 +98,12 @@ export function resolveConfig(o: Record<string, string | number | boolean | unde
     resume = resumeCheckpointPath(resume);
     const ck = readCheckpoint(resume);
     if (ck.extra.recipe === "airbench94") throw new ExitError(`--resume: ${resume} is an airbench94 run: resume it with --recipe airbench94 (or without --recipe)`, 2);
-    // Everything but PINNED defaults to the interrupted run's choice, and may be changed (e.g. --epochs to train longer).
-    pinned = resumedOptions(o, (ck.extra.config ?? {}) as Record<string, unknown>, PINNED, ["data", "epochs", "workers", "device", "logEvery", "checkpointEvery", "report", "tensorboard"]) as Partial<TrainConfig>;
+    const saved = (ck.extra.config ?? {}) as Partial<TrainConfig>;
+    pinned = pinnedOptions(o, saved, PINNED) as Partial<TrainConfig>;
+    // Everything else defaults to the interrupted run's choice, and may be changed (e.g. --epochs to train longer).
+    for (const k of ["data", "epochs", "workers", "device", "logEvery", "checkpointEvery", "report", "tensorboard"] as const) {
+      if (saved[k] !== undefined) (pinned as Record<string, unknown>)[k] = saved[k];
+    }
   }
   const pick = <T>(k: string, dflt: T): T => ((o[k] ?? (pinned as Record<string, unknown>)[k] ?? dflt) as T);
   return {
@@ -282,19 +284,21 @@ async function trainIn(cfg0: TrainConfig, rank: number, worldSize: number, resum
   // ---- training ----
   const progress = new Progress(out.humanStream, cfg.progress && !cfg.quiet, out.humanStream.isTTY ? 100 : 10_000);
   // The signal that asked to stop; the loop finishes its step, saves where it is and returns 128 + its number.
-  // Under DDP only rank 0 talks; the stop itself waits for the ranks to agree (agreeOnStop below).
-  const stops = watchStopSignals({ announce: lead, beforeMessage: () => progress.clear() });
+  let stop: NodeJS.Signals | null = null;
   let interrupted = false;
+  // Under DDP only rank 0 talks; the stop itself waits for the ranks to agree (agreeOnStop below).
+  const onSignal = stopSignalHandler({ stopped: () => stop, stop: (sig) => void (stop = sig), announce: lead, beforeMessage: () => progress.clear() });
+  for (const sig of STOP_SIGNALS) process.on(sig, onSignal);
   // Under DDP the launcher's stop arrives as SIGUSR1/SIGUSR2 (see ddp_stop.ts).
-  const onForwarded = (sig: NodeJS.Signals): void => stops.request(RANK_STOP_SIGNALS[sig]!);
+  const onForwarded = (sig: NodeJS.Signals): void => onSignal(RANK_STOP_SIGNALS[sig]!);
   if (worldSize > 1) for (const sig of Object.keys(RANK_STOP_SIGNALS)) process.on(sig, onForwarded);
   const unhook = (): void => {
-    stops.dispose();
+    for (const sig of STOP_SIGNALS) process.off(sig, onSignal);
     for (const sig of Object.keys(RANK_STOP_SIGNALS)) process.off(sig, onForwarded);
   };
   // Every rank stops after the same step, whichever of them got the signal.
   const agreed = (): void => {
-    if (worldSize > 1) stops.set(agreeOnStop(stops.signal));
+    if (worldSize > 1) stop = agreeOnStop(stop);
   };
 
   const priorSeconds = hist.trainSeconds;
@@ -369,7 +373,7 @@ async function trainIn(cfg0: TrainConfig, rank: number, worldSize: number, resum
         hist.windowCount = 0;
       }
       agreed();
-      if (stops.signal && i < stepsPerEpoch) {
+      if (stop && i < stepsPerEpoch) {
         checkpoint(epoch, i, epochStartState);
         interrupted = true;
         break;
@@ -398,7 +402,7 @@ async function trainIn(cfg0: TrainConfig, rank: number, worldSize: number, resum
     // A stop requested during the epoch's last step (or while the loader ran dry) lands here: the epoch is complete,
     // the run is not. The checkpoint says exactly that, even after the last epoch (the evaluation is still to do).
     agreed();
-    if (stops.signal) {
+    if (stop) {
       checkpoint(epoch + 1, 0, loaderGen.getState());
       interrupted = true;
       break;
@@ -430,7 +434,7 @@ async function trainIn(cfg0: TrainConfig, rank: number, worldSize: number, resum
     out.line(`Interrupted: checkpoint saved to ${files.checkpoint} (resume with: kindling train --resume ${files.checkpoint})`);
     return {
       summary: { ...summaryBase, interrupted: true, accuracy: null, perClass: null, peakRssMB: process.resourceUsage().maxRSS / 1024 },
-      code: signalExitCode(stops.signal ?? "SIGINT"),
+      code: signalExitCode(stop ?? "SIGINT"),
       // Rank 0 alone reports the run.
       silent: !lead,
     };

@@ -19,7 +19,7 @@ import { checkDevice, ExitError, Out } from "./common.js";
 import { loadSplit, type DatasetName } from "./data.js";
 import { appendMetric, truncateMetrics } from "./metrics_file.js";
 import { Progress, RateMeter } from "./progress.js";
-import { resumeCheckpointPath, resumedOptions } from "./resume_options.js";
+import { pinnedOptions, resumeCheckpointPath } from "./resume_options.js";
 import { defaultRunDir, prepareRunDir, runFiles } from "./run_dir.js";
 import { signalExitCode, stepDelayMs, watchStopSignals } from "./stop_signals.js";
 
@@ -87,7 +87,10 @@ export function resolveAirbenchConfig(o: Record<string, string | number | boolea
     const ck = readCheckpoint(resume);
     if (ck.extra.recipe !== "airbench94") throw new ExitError(`--resume: ${resume} is a tutorial-recipe run: resume it without --recipe airbench94`, 2);
     if (!ck.extra.stopped) throw new ExitError(`--resume: ${resume} holds a finished airbench94 run, with nothing left to train; start a new run (another --out, or --force)`, 2);
-    saved = resumedOptions(o, (ck.extra.config ?? {}) as Record<string, unknown>, PINNED, ["data", "device", "report"]);
+    const config = (ck.extra.config ?? {}) as Record<string, unknown>;
+    saved = pinnedOptions(o, config, PINNED);
+    // The interrupted run's choices of the rest are defaults, and may be changed.
+    for (const k of ["data", "device", "report"]) if (config[k] !== undefined) saved[k] = config[k];
   }
   const pick = <T>(k: string, d: T): T => (o[k] ?? saved[k] ?? d) as T;
   return {
@@ -192,7 +195,7 @@ export async function trainAirbench(cfg: AirbenchConfig): Promise<{ summary: Air
 
   const progress = new Progress(out.humanStream, cfg.progress && !cfg.quiet, out.humanStream.isTTY ? 100 : 10_000);
   // The first signal lets the current step finish, then the run is saved where it is (see stop_signals.ts).
-  const stops = watchStopSignals({ announce: true, beforeMessage: () => progress.clear() });
+  const stops = watchStopSignals({ beforeMessage: () => progress.clear() });
   const delayMs = stepDelayMs();
   // The last run's curves (for the report).
   const curve: LossPoint[] = resumed?.state.curve ?? [];
