@@ -1,11 +1,12 @@
 import test from "node:test";
 import assert from "node:assert/strict";
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { readCheckpoint } from "../src/io/checkpoint.js";
+import { runAndSignalWhen, type SignalledRun } from "./helpers/signal_run.js";
 import { scalars } from "./helpers/tfevents.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -21,56 +22,18 @@ function runSync(args: string[]): { code: number | null; stdout: string; stderr:
 }
 
 /** Starts a run and sends `signal` once a checkpoint line at or after `minGlobal` appears, plus a random delay. */
-function runAndSignal(args: string[], signal: NodeJS.Signals, minGlobal: number): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    // A pause after each step (KINDLING_STEP_DELAY_MS) leaves the signal time to land before the run ends.
-    const env = { ...process.env, KINDLING_STEP_DELAY_MS: "60" };
-    const child = spawn(process.execPath, [BIN, ...args], { stdio: ["ignore", "pipe", "pipe"], env });
-    let stdout = "";
-    let stderr = "";
-    let sent = false;
-    child.stdout.on("data", (d) => (stdout += d));
-    child.stderr.on("data", (d) => {
-      stderr += d;
-      const m = [...stderr.matchAll(/global step (\d+)\)/g)].map((x) => Number(x[1]));
-      if (!sent && m.some((g) => g >= minGlobal)) {
-        sent = true;
-        setTimeout(() => child.kill(signal), Math.random() * 200);
-      }
-    });
-    child.on("error", reject);
-    child.on("exit", (code, sig) => resolve({ code, signal: sig, stdout, stderr }));
-  });
+function runAndSignal(args: string[], signal: NodeJS.Signals, minGlobal: number): Promise<SignalledRun> {
+  // A pause after each step leaves the signal time to land before the run ends.
+  const when = ({ stderr }: { stderr: string }): boolean => [...stderr.matchAll(/global step (\d+)\)/g)].some((x) => Number(x[1]) >= minGlobal);
+  return runAndSignalWhen(BIN, args, { signal, when, stepDelayMs: 60, sendAfterMs: () => Math.random() * 200 });
 }
 
 /**
  * Starts a run with a long pause after every step and sends `signal` as soon as `when` matches its output: the
  * signal then lands inside that pause, i.e. right after the step that printed the line.
  */
-function signalAfterLine(args: string[], signal: NodeJS.Signals, when: RegExp): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const env = { ...process.env, KINDLING_STEP_DELAY_MS: "2500" };
-    const child = spawn(process.execPath, [BIN, ...args], { stdio: ["ignore", "pipe", "pipe"], env });
-    let stdout = "";
-    let stderr = "";
-    let sent = false;
-    const check = (): void => {
-      if (!sent && when.test(stdout + stderr)) {
-        sent = true;
-        child.kill(signal);
-      }
-    };
-    child.stdout.on("data", (d) => {
-      stdout += d;
-      check();
-    });
-    child.stderr.on("data", (d) => {
-      stderr += d;
-      check();
-    });
-    child.on("error", reject);
-    child.on("exit", (code, sig) => resolve({ code, signal: sig, stdout, stderr }));
-  });
+function signalAfterLine(args: string[], signal: NodeJS.Signals, when: RegExp): Promise<SignalledRun> {
+  return runAndSignalWhen(BIN, args, { signal, when: ({ stdout, stderr }) => when.test(stdout + stderr), stepDelayMs: 2500 });
 }
 
 const trainLosses = (dir: string): number[] =>

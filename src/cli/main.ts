@@ -85,7 +85,10 @@ export async function main(argv: readonly string[]): Promise<number> {
     if (cmd === "train") {
       if (positionals.length) throw new UsageError(`kindling train: unexpected argument '${positionals[0]}'`);
       const nproc = opts.nprocPerNode as number | undefined;
-      if (opts.recipe === "airbench94") {
+      // A stopped airbench94 run resumes without --recipe too. (Data-parallel ranks are the tutorial's: ranks but 0 may
+      // lack the checkpoint.)
+      const { isAirbenchCheckpoint } = await import("./train_airbench.js");
+      if (opts.recipe === "airbench94" || (opts.recipe === undefined && typeof opts.resume === "string" && launchedRank() === null && isAirbenchCheckpoint(opts.resume))) {
         const { resolveAirbenchConfig, trainAirbench } = await import("./train_airbench.js");
         result = await trainAirbench(resolveAirbenchConfig(opts));
       } else if (nproc !== undefined && (nproc > 1 || opts.distBackend !== undefined) && launched() === null) {

@@ -2,7 +2,6 @@
 // and report.html.
 
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { DataLoader, DistributedSampler } from "../data/index.js";
 import { withPath } from "../io/atomic.js";
@@ -26,6 +25,9 @@ import { Progress, RateMeter } from "./progress.js";
 import { defaultRunDir, prepareRunDir, runFiles } from "./run_dir.js";
 import { joinProcessGroup, launchedRank } from "./train_ddp.js";
 import { agreeOnStop, RANK_STOP_SIGNALS } from "./ddp_stop.js";
+import { appendMetric, truncateMetrics } from "./metrics_file.js";
+import { pinnedOptions, resumeCheckpointPath } from "./resume_options.js";
+import { signalExitCode, stepDelayMs as testStepDelayMs, stopSignalHandler, STOP_SIGNALS } from "./stop_signals.js";
 
 export const TRAIN_SPECS: Specs = {
   dataset: { kind: "string", help: "cifar10, or synthetic: a small built-in generated 10-class set (offline)", default: "cifar10", choices: ["cifar10", "synthetic"] },
@@ -56,14 +58,6 @@ export const TRAIN_SPECS: Specs = {
   runs: { kind: "int", min: 1, help: "airbench94: independent runs from consecutive seeds, then mean ± std", default: 1 },
   "dist-backend": { kind: "string", help: "with --nproc-per-node: nccl (CUDA only, no mpirun) or mpi (mpirun; CUDA tensors through a host copy)", default: "nccl for --device cuda when libnccl.so.2 loads, else mpi", choices: ["mpi", "nccl"] },
 };
-
-/** Signals that stop training cleanly (SIGHUP: the terminal went away). */
-const STOP_SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
-
-/** The shell's convention: 128 + the signal's number (SIGINT 130, SIGTERM 143, SIGHUP 129). */
-export function signalExitCode(sig: NodeJS.Signals): number {
-  return 128 + (os.constants.signals[sig] ?? 2);
-}
 
 export interface TrainConfig {
   dataset: DatasetName;
@@ -104,17 +98,11 @@ export function resolveConfig(o: Record<string, string | number | boolean | unde
   // In a data-parallel run only rank 0 reads the checkpoint (the others' nodes need not have it); they take rank 0's
   // resolved options in joinProcessGroup.
   if (resume && (launchedRank() ?? 0) === 0) {
-    if (fs.existsSync(resume) && fs.statSync(resume).isDirectory()) resume = path.join(resume, "checkpoint.safetensors");
-    if (!fs.existsSync(resume)) throw new ExitError(`--resume: no checkpoint at ${resume}`, 2);
+    resume = resumeCheckpointPath(resume);
     const ck = readCheckpoint(resume);
+    if (ck.extra.recipe === "airbench94") throw new ExitError(`--resume: ${resume} is an airbench94 run: resume it with --recipe airbench94 (or without --recipe)`, 2);
     const saved = (ck.extra.config ?? {}) as Partial<TrainConfig>;
-    for (const k of PINNED) {
-      const given = o[k];
-      if (given !== undefined && saved[k] !== undefined && given !== saved[k]) {
-        throw new ExitError(`--resume: the checkpoint was trained with --${k.replace(/[A-Z]/g, (c) => "-" + c.toLowerCase())} ${saved[k]}; got ${given}`, 2);
-      }
-      (pinned as Record<string, unknown>)[k] = saved[k];
-    }
+    pinned = pinnedOptions(o, saved, PINNED) as Partial<TrainConfig>;
     // Everything else defaults to the interrupted run's choice, and may be changed (e.g. --epochs to train longer).
     for (const k of ["data", "epochs", "workers", "device", "logEvery", "checkpointEvery", "report", "tensorboard"] as const) {
       if (saved[k] !== undefined) (pinned as Record<string, unknown>)[k] = saved[k];
@@ -172,27 +160,6 @@ function unnormalizedGrid(images: Tensor): Tensor {
 
 function gridPng(images: Tensor): Uint8Array {
   return encodePng(toImageBytes(unnormalizedGrid(images)));
-}
-
-/**
- * Keeps the metrics.jsonl records (of every type) up to a global step: those logged after the checkpoint are logged
- * again by the resumed run. A torn last line (the process was killed while appending) is dropped.
- */
-function truncateMetrics(file: string, globalStep: number): void {
-  if (!fs.existsSync(file)) return;
-  const keep = fs
-    .readFileSync(file, "utf8")
-    .split("\n")
-    .filter((l) => {
-      if (!l.trim()) return false;
-      try {
-        const r = JSON.parse(l) as { globalStep?: unknown };
-        return typeof r.globalStep === "number" && r.globalStep <= globalStep;
-      } catch {
-        return false;
-      }
-    });
-  withPath(file, () => fs.writeFileSync(file, keep.map((l) => l + "\n").join("")));
 }
 
 export interface TrainSummary {
@@ -301,14 +268,15 @@ async function trainIn(cfg0: TrainConfig, rank: number, worldSize: number, resum
     Object.assign(hist, info.extra.history ?? {});
     lossLog = (info.extra.lossLog as TrainSummary["lossLog"]) ?? [];
     resumedFrom = { epoch: info.epoch + 1, step: info.step, globalStep: info.globalStep };
-    if (lead) truncateMetrics(files.metrics, globalStep);
+    // The records (of every type) logged after the checkpoint are logged again by the resumed run.
+    if (lead) truncateMetrics(files.metrics, (r) => typeof r.globalStep === "number" && r.globalStep <= globalStep);
     out.line(`Resuming from ${cfg.resume}: epoch ${info.epoch + 1}, step ${info.step} (global step ${info.globalStep})`);
   } else if (lead && fs.existsSync(files.metrics)) {
     fs.rmSync(files.metrics);
   }
 
   const tb = cfg.tensorboard ? new SummaryWriter(cfg.out, resumedFrom ? { purgeStep: globalStep + 1 } : {}) : null;
-  const metric = (rec: Record<string, unknown>): void => void (lead && withPath(files.metrics, () => fs.appendFileSync(files.metrics, JSON.stringify(rec) + "\n")));
+  const metric = (rec: Record<string, unknown>): void => void (lead && appendMetric(files.metrics, rec));
 
   // ---- a look at the training images (own generator: does not disturb the training order) ----
   const samples: SampleGrid[] = [];
@@ -331,19 +299,8 @@ async function trainIn(cfg0: TrainConfig, rank: number, worldSize: number, resum
   // The signal that asked to stop; the loop finishes its step, saves where it is and returns 128 + its number.
   let stop: NodeJS.Signals | null = null;
   let interrupted = false;
-  const onSignal = (sig: NodeJS.Signals): void => {
-    if (stop) {
-      process.stderr.write(`\n${sig} again: exiting without saving\n`);
-      process.exit(signalExitCode(sig));
-    }
-    stop = sig;
-    // Under DDP only rank 0 talks; the stop itself waits for the ranks to agree (agreeOnStop below).
-    if (!lead) return;
-    // After a hang-up the terminal is gone: a failed write to it must not end the run before it has saved.
-    if (sig === "SIGHUP") for (const stream of [process.stdout, process.stderr]) stream.on("error", () => undefined);
-    progress.clear();
-    process.stderr.write(`\n${sig}: finishing this step, saving a checkpoint, then exiting (press Ctrl-C again to quit now)\n`);
-  };
+  // Under DDP only rank 0 talks; the stop itself waits for the ranks to agree (agreeOnStop below).
+  const onSignal = stopSignalHandler({ stopped: () => stop, stop: (sig) => void (stop = sig), announce: lead, beforeMessage: () => progress.clear() });
   for (const sig of STOP_SIGNALS) process.on(sig, onSignal);
   // Under DDP the launcher's stop arrives as SIGUSR1/SIGUSR2 (see ddp_stop.ts).
   const onForwarded = (sig: NodeJS.Signals): void => onSignal(RANK_STOP_SIGNALS[sig]!);
@@ -376,8 +333,7 @@ async function trainIn(cfg0: TrainConfig, rank: number, worldSize: number, resum
   };
 
   const totalSteps = stepsPerEpoch * cfg.epochs;
-  // Test hook: a pause after every step, so a test can interrupt a tiny run at a chosen point.
-  const stepDelayMs = Number(process.env.KINDLING_STEP_DELAY_MS ?? 0);
+  const stepDelayMs = testStepDelayMs();
   const t0 = performance.now();
   const meter = new RateMeter();
   let lastYield = Date.now();

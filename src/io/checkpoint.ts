@@ -27,6 +27,8 @@ export class NotACheckpointError extends CheckpointError {
   override name = "NotACheckpointError";
 }
 const OPTIM_PREFIX = "optim.state.";
+/** Caller tensors that are neither weights nor optimizer state (e.g. a weight average), under `extra.<name>`. */
+const EXTRA_PREFIX = "extra.";
 
 export type RngState = number[];
 
@@ -50,6 +52,8 @@ export interface CheckpointInfo {
   extra: Record<string, unknown>;
   kindlingVersion: string;
   optimizerType: string | null;
+  /** The caller's extraTensors, by the names they were saved under. */
+  extraTensors: Record<string, Tensor>;
 }
 
 /** What a checkpoint uses of an optimizer; every kindling optimizer fits, whatever its hyperparameters' type. */
@@ -68,6 +72,8 @@ export interface SaveCheckpointOptions {
   /** Defaults to { torch: getRngState() }. */
   rng?: CheckpointRng;
   extra?: Record<string, unknown>;
+  /** Tensors saved beside the weights (stored as `extra.<name>`; readCheckpoint gives them back as extraTensors). */
+  extraTensors?: Record<string, Tensor>;
 }
 
 export interface LoadCheckpointOptions {
@@ -124,9 +130,10 @@ function decodeRng(r: unknown, file: string): CheckpointRng {
 export function checkpointContents(o: SaveCheckpointOptions): { tensors: Record<string, Tensor>; metadata: Metadata } {
   const tensors: Record<string, Tensor> = {};
   for (const [k, t] of Object.entries(o.model.stateDict())) {
-    if (k.startsWith(OPTIM_PREFIX)) throw new Error(`model state key "${k}" collides with the optimizer prefix`);
+    if (k.startsWith(OPTIM_PREFIX) || k.startsWith(EXTRA_PREFIX)) throw new Error(`model state key "${k}" collides with the checkpoint's "${OPTIM_PREFIX}" or "${EXTRA_PREFIX}" prefix`);
     tensors[k] = t;
   }
+  for (const [k, t] of Object.entries(o.extraTensors ?? {})) tensors[EXTRA_PREFIX + k] = t;
   let optimizer: Record<string, unknown> | null = null;
   if (o.optimizer) {
     const sd = o.optimizer.stateDict();
@@ -265,7 +272,11 @@ export function parseCheckpoint(bytes: Uint8Array, file: string): ReadCheckpoint
   // Null prototypes: a tensor named "__proto__" must stay a tensor, not replace the object's prototype.
   const modelTensors = Object.create(null) as Record<string, Tensor>;
   const optimTensors = Object.create(null) as Record<string, Tensor>;
-  for (const [k, t] of Object.entries(tensors)) (k.startsWith(OPTIM_PREFIX) ? optimTensors : modelTensors)[k] = t;
+  const extraTensors = Object.create(null) as Record<string, Tensor>;
+  for (const [k, t] of Object.entries(tensors)) {
+    if (k.startsWith(EXTRA_PREFIX)) extraTensors[k.slice(EXTRA_PREFIX.length)] = t;
+    else (k.startsWith(OPTIM_PREFIX) ? optimTensors : modelTensors)[k] = t;
+  }
   const optimizer = info.optimizer === null || info.optimizer === undefined ? null : parseOptimizer(info.optimizer, optimTensors, file);
   const extra = info.extra ?? {};
   if (!isObject(extra)) throw new CheckpointError(`${file}: the checkpoint's "extra" entry is not an object`);
@@ -277,6 +288,7 @@ export function parseCheckpoint(bytes: Uint8Array, file: string): ReadCheckpoint
     extra,
     kindlingVersion: String(info.kindlingVersion ?? "unknown"),
     optimizerType: optimizer?.type ?? null,
+    extraTensors,
     tensors: modelTensors,
     optimizerState: optimizer?.state ?? null,
   };

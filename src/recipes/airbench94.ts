@@ -131,6 +131,26 @@ export class LookaheadState {
       }
     });
   }
+
+  /** The averages (copies), by state-dict key. */
+  stateDict(): Record<string, Tensor> {
+    return Object.fromEntries([...this.ema].map(([k, e]) => [k, e.clone()]));
+  }
+
+  /** Restores averages saved by stateDict(): every key, with its shape. */
+  loadStateDict(sd: Record<string, Tensor>): void {
+    const keys = Object.keys(sd);
+    if (keys.length !== this.ema.size || !keys.every((k) => this.ema.has(k))) {
+      throw opError("LookaheadState.loadStateDict", `expected the averages of ${[...this.ema.keys()].length} state-dict entries, got ${keys.length} that do not match the net's`);
+    }
+    noGrad(() => {
+      for (const [k, e] of this.ema) {
+        const v = sd[k]!;
+        if (v.shape.join() !== e.shape.join()) throw opError("LookaheadState.loadStateDict", `${k} has shape [${v.shape}], the net's [${e.shape}]`);
+        e.copy_(v);
+      }
+    });
+  }
 }
 
 /** Images as uint8 N x 3 x H x W with their labels. */
@@ -160,10 +180,17 @@ export function normalize(images: Tensor, device = "cpu"): Tensor {
   return x.mul(scale).sub(shift);
 }
 
+/** Where an AirbenchLoader is at the start of an epoch: the epoch's index and its generator's state. */
+export interface AirbenchLoaderState {
+  epoch: number;
+  rng: number[];
+}
+
 /**
  * airbench's training data: flipped at random once, reflect-padded once; each epoch a fresh random crop of the whole
  * set (the translation), mirrored as a whole on odd epochs, then shuffled into full batches.
  */
+
 export class AirbenchLoader {
   epoch = 0;
   private padded: Tensor | null = null;
@@ -185,23 +212,47 @@ export class AirbenchLoader {
     return Math.floor(this.data.images.shape[0]! / this.batchSize);
   }
 
-  /** The epoch's augmented images (uint8), before shuffling. */
-  epochImages(): Tensor {
+  /** The one-off random flip (the generator's first draw), before the first epoch. */
+  private prepare(): Tensor {
     if (!this.flipped) {
       this.flipped = this.aug.flip ? batchFlipLR(this.data.images, { generator: this.generator }) : this.data.images;
       if (this.aug.translate > 0) this.padded = batchReflectPad(this.flipped, this.aug.translate);
     }
+    return this.flipped;
+  }
+
+  /** The epoch's augmented images (uint8), before shuffling. */
+  epochImages(): Tensor {
+    const flipped = this.prepare();
     const [, , H, W] = this.data.images.shape as [number, number, number, number];
-    let images = this.padded ? batchCrop(this.padded, [H, W], { generator: this.generator }) : this.flipped;
+    let images = this.padded ? batchCrop(this.padded, [H, W], { generator: this.generator }) : flipped;
     if (this.aug.flip && this.epoch % 2 === 1) images = images.flip(-1);
     return images;
   }
 
-  *[Symbol.iterator](): Iterator<[Tensor, Tensor]> {
+  /** Where the next epoch starts (after the one-off flip, which a fresh loader of the same seed redraws alike). */
+  getState(): AirbenchLoaderState {
+    this.prepare();
+    return { epoch: this.epoch, rng: this.generator.getState() };
+  }
+
+  /** Puts a loader built with the same seed at the start of a saved epoch. */
+  setState(s: AirbenchLoaderState): void {
+    this.prepare();
+    this.generator.setState(s.rng);
+    this.epoch = s.epoch;
+  }
+
+  [Symbol.iterator](): Iterator<[Tensor, Tensor]> {
+    return this.batches(0);
+  }
+
+  /** One epoch's batches after the first `skip` (which are drawn alike, but not built). */
+  *batches(skip: number): IterableIterator<[Tensor, Tensor]> {
     const images = this.epochImages();
     this.epoch++;
     const order = randperm(images.shape[0]!, { generator: this.generator });
-    for (let i = 0; i < this.length; i++) {
+    for (let i = skip; i < this.length; i++) {
       const idx = order.narrow(0, i * this.batchSize, this.batchSize);
       const x = normalize(images.indexSelect(0, idx), this.device);
       const y = this.data.labels.indexSelect(0, idx);
@@ -282,13 +333,59 @@ export interface RunOptions {
   seed?: number;
   /** After every training step (for progress bars); may be async to let the event loop in. */
   onStep?: (s: { epoch: number; step: number; stepsPerEpoch: number; totalSteps: number; globalStep: number; loss: number }) => void | Promise<void>;
+  /** After every epoch's evaluation; may be async (it is awaited). */
   onEpoch?: (e: EpochStats) => void;
   /** Evaluate on the test set after every epoch (airbench's val_acc column; default true). */
   evalEachEpoch?: boolean;
 }
 
+/** Where a stopped run is, beyond its weights, optimizer state and EMA: JSON, for a checkpoint's metadata. */
+export interface Airbench94Progress {
+  /** The epoch in progress (0-based) and the batches of it already trained. */
+  epoch: number;
+  batch: number;
+  /** Optimizer steps taken. */
+  step: number;
+  /** The loader at the start of `epoch`. */
+  loader: AirbenchLoaderState;
+  scheduler: { lastEpoch: number };
+  /** The epoch's last batch's loss and accuracy, once it is trained (its table row is still to come); else null. */
+  last: { loss: number; acc: number } | null;
+  /** The finished epochs' rows. */
+  epochs: EpochStats[];
+  trainSeconds: number;
+}
+
+/** What a run stopped by `shouldStop` leaves: everything `resume` needs to continue it exactly. */
+export interface StoppedRun {
+  stopped: true;
+  net: AirbenchNet;
+  optimizer: SGD;
+  progress: Airbench94Progress;
+  /** The Lookahead averages (LookaheadState.stateDict()). */
+  ema: Record<string, Tensor>;
+}
+
+export interface ResumableRunOptions extends RunOptions {
+  /** Consulted after every step and every epoch's evaluation: true stops the run there (see StoppedRun). */
+  shouldStop?: () => boolean;
+  /**
+   * Continues a stopped run (same seed, hyper-parameters and data): `restore` loads the saved weights, optimizer
+   * state and torch's generator into the freshly built net and optimizer.
+   */
+  resume?: { progress: Airbench94Progress; ema: Record<string, Tensor>; restore: (net: AirbenchNet, optimizer: SGD) => void };
+}
+
 /** One airbench94 training run from scratch, evaluated with test-time augmentation. */
 export async function trainAirbench94(train: ImageSet, test: ImageSet, o: RunOptions = {}): Promise<RunResult> {
+  return (await runAirbench94(train, test, o)) as RunResult;
+}
+
+/** JSON turned NaN into null: back to NaN. */
+const nan = (v: number | null): number => (v === null ? NaN : v);
+
+/** One airbench94 training run, or its continuation, that may stop (resumably) when `shouldStop` says so. */
+export async function runAirbench94(train: ImageSet, test: ImageSet, o: ResumableRunOptions = {}): Promise<RunResult | StoppedRun> {
   const h: Airbench94Hyper = { ...AIRBENCH94, ...o.hyper };
   const device = o.device ?? "cpu";
   const seed = o.seed ?? 0;
@@ -303,21 +400,48 @@ export async function trainAirbench94(train: ImageSet, test: ImageSet, o: RunOpt
   const scheduler = new LambdaLR(optimizer, (step) => lrFactor(step, total));
   const lookahead = new LookaheadState(net);
 
-  const t0 = performance.now();
-  const nWhiten = Math.min(h.whitenImages, train.images.shape[0]!);
-  initWhitening(net.whiten, normalize(train.images.narrow(0, 0, nWhiten)));
-  let trainMs = performance.now() - t0;
-
   const epochs: EpochStats[] = [];
   let step = 0;
+  let startEpoch = 0;
+  let skip = 0;
+  let resumedLast: { loss: number; acc: number } | null = null;
+  let trainMs: number;
+  const r = o.resume;
+  if (r) {
+    // The whitening weights come back with the others.
+    r.restore(net, optimizer);
+    scheduler.loadStateDict(r.progress.scheduler);
+    lookahead.loadStateDict(r.ema);
+    loader.setState(r.progress.loader);
+    ({ step, epoch: startEpoch, batch: skip } = r.progress);
+    resumedLast = r.progress.last;
+    for (const e of r.progress.epochs) epochs.push({ ...e, trainLoss: nan(e.trainLoss), trainAcc: nan(e.trainAcc), valAcc: nan(e.valAcc) });
+    trainMs = r.progress.trainSeconds * 1000;
+  } else {
+    const t0 = performance.now();
+    const nWhiten = Math.min(h.whitenImages, train.images.shape[0]!);
+    initWhitening(net.whiten, normalize(train.images.narrow(0, 0, nWhiten)));
+    trainMs = performance.now() - t0;
+  }
+
   const evalEach = o.evalEachEpoch ?? true;
-  for (let epoch = 0; epoch < Math.ceil(h.epochs) && step < total; epoch++) {
+  for (let epoch = startEpoch; epoch < Math.ceil(h.epochs); epoch++) {
     const e0 = performance.now();
+    const epochStart = loader.getState();
+    const stopped = (batch: number, last: { loss: number; acc: number } | null): StoppedRun => ({
+      stopped: true,
+      net,
+      optimizer,
+      progress: { epoch, batch, step, loader: epochStart, scheduler: { lastEpoch: scheduler.lastEpoch }, last, epochs: [...epochs], trainSeconds: (trainMs + performance.now() - e0) / 1000 },
+      ema: lookahead.stateDict(),
+    });
     net.whiten.bias!.requiresGrad_(epoch < h.whitenBiasEpochs);
     net.train();
-    let last = { loss: NaN, acc: NaN };
-    let i = 0;
-    for (const [x, y] of loader) {
+    let last = resumedLast ?? { loss: NaN, acc: NaN };
+    resumedLast = null;
+    let i = skip;
+    for (const [x, y] of loader.batches(skip)) {
+      if (step >= total) break;
       const out = net.forward(x);
       const loss = crossEntropy(out, y, { labelSmoothing: h.labelSmoothing, reduction: "none" }).sum();
       optimizer.zeroGrad();
@@ -335,20 +459,27 @@ export async function trainAirbench94(train: ImageSet, test: ImageSet, o: RunOpt
         last = { loss: l, acc: pred };
       }
       if (o.onStep) await o.onStep({ epoch: epoch + 1, step: i, stepsPerEpoch: loader.length, totalSteps: total, globalStep: step, loss: l });
+      if (o.shouldStop?.()) return stopped(i, done || i === loader.length ? last : null);
       if (done) break;
     }
+    skip = 0;
     trainMs += performance.now() - e0;
     const isLast = step >= total;
     const valAcc = evalEach || isLast ? accuracyOf(predict(net, test, 0, device), test.labels) : NaN;
     const stats: EpochStats = { epoch: epoch + 1, trainLoss: last.loss, trainAcc: last.acc, valAcc, ttaValAcc: null, seconds: trainMs / 1000, globalStep: step };
     if (!isLast) {
       epochs.push(stats);
-      o.onEpoch?.(stats);
+      await o.onEpoch?.(stats);
+      if (o.shouldStop?.()) {
+        const s = stopped(0, null);
+        s.progress = { ...s.progress, epoch: epoch + 1, loader: loader.getState(), trainSeconds: trainMs / 1000 };
+        return s;
+      }
     } else {
       const predictions = predict(net, test, h.ttaLevel, device);
       stats.ttaValAcc = accuracyOf(predictions, test.labels);
       epochs.push(stats);
-      o.onEpoch?.(stats);
+      await o.onEpoch?.(stats);
       return { net, optimizer, epochs, steps: step, totalSteps: total, ttaValAcc: stats.ttaValAcc, predictions, trainSeconds: trainMs / 1000 };
     }
   }
