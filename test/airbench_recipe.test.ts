@@ -5,7 +5,7 @@ import test from "node:test";
 import assert from "node:assert/strict";
 import * as torch from "kindling";
 import { AirbenchNet, initWhitening, patchCovariance } from "../src/models/airbench_net.js";
-import { AirbenchLoader, emaDecay, imageSetFromHWC, LookaheadState, lrFactor, makeOptimizer, trainAirbench94, AIRBENCH94 } from "../src/recipes/airbench94.js";
+import { AirbenchLoader, emaDecay, imageSetFromHWC, LookaheadState, lrFactor, makeOptimizer, normalize, trainAirbench94, AIRBENCH94 } from "../src/recipes/airbench94.js";
 import { syntheticArrays } from "../src/cli/synthetic.js";
 import { assertClose, values } from "./helpers/compare.js";
 import { chirp, det, golden } from "./helpers/airbench_golden.js";
@@ -133,4 +133,8 @@ test("a tiny airbench94 run on synthetic data: steps, schedule end, per-epoch st
   assert.equal(r.predictions.length, 40);
   assertClose([r.optimizer.paramGroups[1]!.lr / (r.optimizer.stateDict().paramGroups[1]!.initialLr as number)], [lrFactor(5, 5)], { rtol: 1e-9 });
   assert.equal(r.net.whiten.bias!.requiresGrad, true, "the whitening bias trains in the first 3 epochs");
+  // The frozen whitening weights end as whitening made them: the EMA started from them, not from the random init.
+  const ref = new AirbenchNet([8, 16, 16]);
+  initWhitening(ref.whiten, normalize(imageSetFromHWC(tr.data, tr.targets).images.narrow(0, 0, 50)));
+  assert.deepEqual(values(r.net.whiten.weight), values(ref.whiten.weight));
 });

@@ -398,7 +398,7 @@ export async function runAirbench94(train: ImageSet, test: ImageSet, o: Resumabl
   if (device !== "cpu") net.to(device);
   const optimizer = makeOptimizer(net, h);
   const scheduler = new LambdaLR(optimizer, (step) => lrFactor(step, total));
-  const lookahead = new LookaheadState(net);
+  let lookahead = new LookaheadState(net);
 
   const epochs: EpochStats[] = [];
   let step = 0;
@@ -421,6 +421,8 @@ export async function runAirbench94(train: ImageSet, test: ImageSet, o: Resumabl
     const t0 = performance.now();
     const nWhiten = Math.min(h.whitenImages, train.images.shape[0]!);
     initWhitening(net.whiten, normalize(train.images.narrow(0, 0, nWhiten)));
+    // The average starts from the net as training starts, whitening included (as airbench's does).
+    lookahead = new LookaheadState(net);
     trainMs = performance.now() - t0;
   }
 
