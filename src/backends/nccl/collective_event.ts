@@ -2,7 +2,15 @@
 // stream waits for it only when asked (joinCompute: queued, the host does not block), so kernels queued after a
 // collective run beside it until its result is needed; PyTorch's ProcessGroupNCCL orders its NCCL stream the same way.
 // A collective inside an NCCL group records its event when the group ends: until then, joinCompute() is remembered.
-import type { NativeCudaRuntime } from "../cuda/native_runtime.js";
+/** What a collective's event needs of its CUDA device (NativeCudaRuntime has it). */
+export interface StreamEvents {
+  computeStream(): bigint;
+  recordEvent(stream: bigint): bigint;
+  releaseEvent(event: bigint): void;
+  streamWaitEvent(stream: bigint, event: bigint): void;
+  eventSynchronize(event: bigint): void;
+  eventWaitAsync(event: bigint): Promise<void>;
+}
 
 export class CollectiveEvent {
   private event: bigint | null = null;
@@ -11,7 +19,7 @@ export class CollectiveEvent {
   private readonly done: Promise<void>;
   private settle!: (e: Error | null) => void;
 
-  constructor(private readonly rt: NativeCudaRuntime) {
+  constructor(private readonly rt: StreamEvents) {
     this.done = new Promise<void>((resolve, reject) => {
       this.settle = (e) => (e ? reject(e) : resolve());
     });
