@@ -72,12 +72,10 @@ function newestMtime(path) {
 function sourceBuildIsCurrent() {
   const addon = join(root, "build", "Release", ADDON_FILE);
   if (!existsSync(addon)) return false;
-  const cudaDir = join(root, "native", "cuda");
-  const sources = Math.max(
-    newestMtime(join(root, "binding.gyp")),
-    newestMtime(join(root, "native", "cpu")),
-    existsSync(cudaDir) ? newestMtime(cudaDir) : 0,
-  );
+  // Every addon binding.gyp builds (cpu, cuda, mpi, nccl): native/ without the developer tools in native/dev.
+  const native = join(root, "native");
+  const parts = readdirSync(native).filter((d) => d !== "dev").map((d) => newestMtime(join(native, d)));
+  const sources = Math.max(newestMtime(join(root, "binding.gyp")), ...parts);
   return statSync(addon).mtimeMs >= sources;
 }
 
