@@ -147,7 +147,6 @@ def main():
     opt = torch.optim.SGD([dict(params=norm_b, lr=lr_ * 64, weight_decay=wd_ / (lr_ * 64)),
                            dict(params=other, lr=lr_, weight_decay=wd_ / lr_)], momentum=mom, nesterov=True)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: lr_factor(s, total))
-    ema = {k: v.detach().clone() for k, v in net.state_dict().items()}
 
     def lookahead(decay):
         for k, v in net.state_dict().items():

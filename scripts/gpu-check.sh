@@ -72,7 +72,6 @@ mkdir -p "$OUT/.tutorial"
 step tutorial 75 env KINDLING_DATA=$KDATA TUTORIAL_EPOCHS=2 TUTORIAL_OUT="$OUT/.tutorial" node dist/examples/cifar10_tutorial.js
 # airbench94 (issue 15): kindling's recipe on cuda, then PyTorch's on the same card (float32 as kindling, then fp16
 # channels_last as airbench itself runs). One run each: the time and TTA accuracy go into gpu-check.json.
-mkdir -p "$OUT/.airbench"
 step airbench 100 node bin/kindling.js train --recipe airbench94 --device cuda --data $KDATA --out "$OUT/.airbench" --seed 0 --force
 step airbench_torch 60 python3 bench/airbench94_torch.py --data $KDATA --device cuda --precision fp32
 step airbench_torch16 40 python3 bench/airbench94_torch.py --data $KDATA --device cuda --precision fp16

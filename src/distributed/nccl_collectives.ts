@@ -42,7 +42,8 @@ function work(comm: NcclCommunicator, label: string, ev: CollectiveEvent, keep: 
       failure = toError(e);
     }
     w.complete(failure);
-    return keep.length;
+    // Referenced here, so the tensors stay alive (their memory unused by others) until the device is done with them.
+    void keep;
   }, (e: unknown) => w.complete(toError(e)));
   return w;
 }

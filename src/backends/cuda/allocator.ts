@@ -121,6 +121,9 @@ export class CudaAllocator {
   /** Bytes handed out since the last reclaim, and what was live right after it. */
   private sinceReclaim = 0;
   private liveAfterReclaim = 0;
+  /** How many reclaims ran, and their milliseconds in all (memoryStats). */
+  reclaims = 0;
+  reclaimMs = 0;
   private readonly registry = makeRegistry((b) => this.free(b));
 
   constructor(
@@ -197,10 +200,6 @@ export class CudaAllocator {
     this.liveAfterReclaim = this.inUse;
     return before - this.inUse;
   }
-
-  /** How many reclaims ran, and their milliseconds in all. */
-  reclaims = 0;
-  reclaimMs = 0;
 
   get memoryAllocated(): number {
     return this.inUse;

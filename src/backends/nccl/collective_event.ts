@@ -5,6 +5,7 @@
 /** What a collective's event needs of its CUDA device (NativeCudaRuntime has it). */
 export interface StreamEvents {
   computeStream(): bigint;
+  sideStream(): bigint;
   recordEvent(stream: bigint): bigint;
   releaseEvent(event: bigint): void;
   streamWaitEvent(stream: bigint, event: bigint): void;
@@ -26,10 +27,10 @@ export class CollectiveEvent {
     this.done.catch(() => {});
   }
 
-  /** Marks the end of the collective (or group) just queued on `stream`. Called once. */
-  record(stream: bigint): void {
+  /** Marks the end of the collective (or group) just queued on the collectives' stream. Called once. */
+  record(): void {
     if (this.event !== null || this.hostDone) throw new Error("CollectiveEvent.record: already recorded");
-    const ev = this.rt.recordEvent(stream);
+    const ev = this.rt.recordEvent(this.rt.sideStream());
     this.event = ev;
     if (this.computeWaits) this.rt.streamWaitEvent(this.rt.computeStream(), ev);
     this.rt.eventWaitAsync(ev).then(

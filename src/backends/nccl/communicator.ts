@@ -46,7 +46,6 @@ export class NcclCommunicator {
   /** Inside group(): the event every collective of the group completes with (made by the first one). */
   private grouped: CollectiveEvent | null = null;
   private inGroup = false;
-  private groupStream: bigint | null = null;
   readonly version: string;
 
   private constructor(private readonly nccl: LoadedNccl, comm: bigint, readonly rank: number, readonly size: number) {
@@ -127,20 +126,17 @@ export class NcclCommunicator {
     this.inGroup = true;
     this.grouped = null;
     let ev: CollectiveEvent | null = null;
-    let side: bigint | null = null;
     this.nccl.addon.groupStart();
     try {
       body();
     } finally {
       ev = this.grouped as CollectiveEvent | null; // set by the body's collectives
-      side = this.groupStream;
       this.inGroup = false;
       this.grouped = null;
-      this.groupStream = null;
       this.call("group", () => this.nccl.addon.groupEnd());
     }
-    if (ev && side !== null) {
-      ev.record(side);
+    if (ev) {
+      ev.record();
       if (!opts.async) ev.joinCompute();
     }
     return ev;
@@ -203,12 +199,9 @@ export class NcclCommunicator {
     // The wait above took the event's state as it is now: the event can be reused at once.
     rt.releaseEvent(ready);
     this.call(op, () => f(side));
-    if (this.inGroup) {
-      this.groupStream = side;
-      return (this.grouped ??= new CollectiveEvent(rt));
-    }
+    if (this.inGroup) return (this.grouped ??= new CollectiveEvent(rt));
     const ev = new CollectiveEvent(rt);
-    ev.record(side);
+    ev.record();
     if (!opts.async) ev.joinCompute();
     return ev;
   }
